@@ -1,0 +1,89 @@
+# kawat -- build, run, test, bench.  `make run` and `make check` are the two
+# commands a person needs; everything else is here for developers.
+
+BUILD   ?= build
+CC      ?= cc
+PKGS    := libuv jansson sqlite3 icu-uc icu-i18n libcmark-gfm libcurl libcrypto libargon2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wstrict-prototypes -Wshadow -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(PKG_CFLAGS) -MMD -MP
+CFLAGS_REL    := -O2 -g
+CFLAGS_ASAN   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LIBS    := $(PKG_LIBS) -lhttp_parser -lcmark-gfm-extensions -lpthread -lm
+
+SRCS    := $(shell find src -name '*.c' ! -name main.c | sort)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*_test.c))
+
+REL_OBJS  := $(SRCS:%.c=$(BUILD)/rel/%.o)
+ASAN_OBJS := $(SRCS:%.c=$(BUILD)/asan/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/unit/%)
+
+PY      := /usr/bin/python3
+PORT    ?= 8080
+DATA    ?= var
+
+.PHONY: all asan unit deps run check e2e browser bench clean format
+
+all: $(BUILD)/kawat
+
+asan: $(BUILD)/asan/kawat
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/kawat: $(REL_OBJS) $(BUILD)/rel/src/main.o
+	$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/kawat: $(ASAN_OBJS) $(BUILD)/asan/src/main.o
+	$(CC) $(CFLAGS_ASAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_REL) -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -c -o $@ $<
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -o $@ $< $(ASAN_OBJS) $(LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: $(BUILD)/asan/kawat
+	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat $(PY) -m pytest -q tests/e2e
+
+browser: $(BUILD)/asan/kawat
+	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/run.mjs
+
+# The one command that proves the tree: deps, -Werror release build, the
+# sanitizer build, then unit, end-to-end and browser tests against it.
+check: deps
+	$(MAKE) --no-print-directory WERROR=1 all
+	$(MAKE) --no-print-directory WERROR=1 asan
+	$(MAKE) --no-print-directory WERROR=1 unit
+	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory browser
+
+# Installs what is missing, builds, loads the demo content once and serves.
+run: deps
+	$(MAKE) --no-print-directory all
+	./$(BUILD)/kawat serve --listen 127.0.0.1:$(PORT) --data $(DATA) --demo
+
+bench: deps all
+	sh bench/run.sh $(CURDIR)/$(BUILD)/kawat
+
+format:
+	clang-format -i $$(find src tests -name '*.[ch]')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs every Debian package kawat builds, tests and benchmarks with.
+# Idempotent: installs only what is missing, so `make run` and `make check`
+# can call it every time at the cost of one dpkg query.
+set -eu
+
+PKGS="build-essential pkg-config ca-certificates
+libuv1-dev libhttp-parser-dev libwslay-dev libjansson-dev libsqlite3-dev
+libicu-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libxml2-dev libxml2-utils
+libcurl4-openssl-dev libssl-dev libargon2-dev libcmocka-dev
+sqlite3 curl procps
+python3 python3-pytest python3-feedparser python3-aiosmtpd python3-jsonschema
+nodejs chromium fonts-noto-core fonts-noto-cjk
+wrk"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing:$missing (run as root, or install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# nodesource's nodejs bundles npm; Debian's splits it out.
+if ! command -v npm >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends npm
+fi
+
+# Browser tests drive Debian's chromium with playwright-core from npm
+# (never a downloaded browser build).
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+    echo "deps: npm install (tests/browser)"
+    (cd "$root/tests/browser" && npm install --no-audit --no-fund --silent)
+fi

@@ -1,0 +1,117 @@
+/* api.h -- the serving side of kawat: the application context shared by the
+ * JSON API, the pages and the scheduler, the router, and the helpers every
+ * handler uses to answer (JSON, RFC 9457 problems, authentication). */
+#ifndef KAWAT_API_H
+#define KAWAT_API_H
+
+#include "core/core.h"
+#include "core/core_release.h"
+#include "net/net_http.h"
+#include "net/net_query.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <uv.h>
+
+typedef struct sched_s sched_t;
+typedef struct api_waiter_s api_waiter_t;
+
+typedef struct {
+    uv_loop_t *loop;
+    store_t *store;
+    net_server_t *http;
+    sched_t *sched;
+    char *base_url;         /* "http://127.0.0.1:8080", no trailing slash */
+    char *wire_name;        /* "kawat" */
+    char *default_language; /* "en" */
+    unsigned longpoll_max_ms;
+    int64_t started_ms;
+    int stopping;
+
+    api_waiter_t *waiters;  /* parked long polls on /v1/wire */
+    size_t nwaiters;
+
+    /* counters for /metrics */
+    uint64_t releases_created;
+    uint64_t releases_published;
+    uint64_t wire_events;
+    uint64_t auth_failures;
+} kawat_app_t;
+
+/* The one request handler given to net: routes to the API and the pages. */
+void api_route(net_request_t *req, void *app);
+
+/* A route table entry, also printed by `kawat routes` and checked against
+ * docs/api.md by the tests. */
+typedef struct {
+    const char *method;
+    const char *pattern; /* "/v1/releases/{id}" */
+    const char *summary;
+} api_route_info_t;
+size_t api_routes(const api_route_info_t **out);
+
+/* ---- answering ---- */
+
+/* Sends a JSON body (takes the reference to body). */
+void api_json(net_request_t *req, int status, json_t *body, const char *headers);
+
+/* Sends an RFC 9457 problem document: type "/problems/<slug>", title,
+ * status, detail, instance (the request path), and for validation errors
+ * "errors": [{"field", "detail"}] with the first field also as "field". */
+void api_problem(net_request_t *req, int status, const char *slug, const char *title,
+                 const char *detail, const core_errors_t *errs);
+/* A problem naming one field. */
+void api_problem_field(net_request_t *req, int status, const char *field, const char *detail);
+
+/* The 404 every unknown or invisible release gets: identical bytes whether
+ * the id never existed or is not visible to the caller. */
+void api_not_found(net_request_t *req);
+
+/* Resolves the caller from "Authorization: Bearer ...". Returns KW_OK with
+ * who->role ROLE_NONE when there is no header; KW_FORBIDDEN (after sending
+ * a 401 problem) when the header is malformed or the token unknown. */
+int api_authenticate(kawat_app_t *app, net_request_t *req, core_principal_t *who);
+
+/* Parses the query; on error sends a 400 naming the parameter and returns
+ * KW_INVALID. allowed is a NULL-terminated list of names or NULL for any. */
+int api_query(net_request_t *req, net_params_t *out, const char *const *allowed);
+
+/* Parses a JSON request body: requires Content-Type application/json (415
+ * otherwise) and a valid document (400 naming the position). Empty bodies
+ * give *out = NULL when allow_empty. Returns KW_OK or KW_INVALID (answered). */
+int api_body_json(net_request_t *req, json_t **out, int allow_empty);
+
+/* Release JSON with its translations and versions for the caller. */
+json_t *api_release_json(kawat_app_t *app, const core_release_t *r, const core_principal_t *who);
+
+/* ---- handlers (api_releases.c, api_wire.c, api_meta.c) ---- */
+void api_releases_create(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_releases_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                       int queue);
+void api_releases_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                      const char *id);
+void api_releases_versions(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                           const char *id);
+void api_releases_act(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                      const char *id, core_action_t act);
+void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_wire_notify(kawat_app_t *app);   /* new events were committed */
+void api_wire_shutdown(kawat_app_t *app); /* answer every parked poll now */
+void api_sectors_list(kawat_app_t *app, net_request_t *req);
+void api_sectors_add(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_languages_list(kawat_app_t *app, net_request_t *req);
+void api_regions_list(kawat_app_t *app, net_request_t *req);
+void api_me(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+
+/* Called on the loop after any committed op that appended wire events or
+ * changed schedules: wakes long polls and re-arms the scheduler. */
+void api_after_write(kawat_app_t *app, store_op_t *op);
+
+/* ---- serving (api_serve.c) and demo content (api_demo.c) ---- */
+int api_serve_main(int argc, char **argv);
+/* Loads the demo folder's .md files once into the store (published), creating an admin
+ * token saved in DATA/admin-token. Returns KW_OK. */
+int api_demo_load(store_t *store, const char *demo_dir, const char *data_dir);
+
+#endif

@@ -1,0 +1,232 @@
+/* api_router.c -- maps each request to its handler: the JSON API under
+ * /v1, the operational endpoints, static files and the pages. */
+#include "api/api.h"
+#include "core/core_lang.h"
+#include "web/web.h"
+
+#include <http_parser.h>
+#include <stdio.h>
+#include <string.h>
+
+static const api_route_info_t routes[] = {
+    {"GET", "/healthz", "Liveness: 200 {\"status\":\"ok\"} while serving"},
+    {"GET", "/metrics", "Prometheus text metrics (loopback peers or admin/editor tokens)"},
+    {"GET", "/v1/me", "The caller's identity and role"},
+    {"GET", "/v1/languages", "Languages the wire carries"},
+    {"GET", "/v1/sectors", "The managed sector list"},
+    {"POST", "/v1/sectors", "Add a sector (editor, admin)"},
+    {"GET", "/v1/regions", "ISO 3166-1 alpha-2 regions"},
+    {"POST", "/v1/releases", "Create a draft release (issuer); Idempotency-Key honoured"},
+    {"GET", "/v1/releases", "List releases, newest first, with cursor pagination"},
+    {"GET", "/v1/queue", "The review queue (editor, admin)"},
+    {"GET", "/v1/releases/{id}", "One release"},
+    {"PATCH", "/v1/releases/{id}", "Edit a draft or rejected release (issuer)"},
+    {"GET", "/v1/releases/{id}/versions", "A release's earlier versions"},
+    {"POST", "/v1/releases/{id}/submit", "Send a draft to review (issuer)"},
+    {"POST", "/v1/releases/{id}/approve", "Approve: publish now or at its time (editor)"},
+    {"POST", "/v1/releases/{id}/reject", "Reject with a reason (editor)"},
+    {"POST", "/v1/releases/{id}/schedule", "Set publish_at / embargo_until and approve (editor)"},
+    {"POST", "/v1/releases/{id}/correct", "Correct a published release, saying what changed"},
+    {"POST", "/v1/releases/{id}/withdraw", "Withdraw: published ones leave a tombstone"},
+    {"GET", "/v1/wire", "The wire log from a sequence number, with filters and long poll"},
+    {"GET", "/", "The home page in the default language"},
+    {"GET", "/{language}/", "The latest releases in a language"},
+    {"GET", "/{language}/releases/{id}", "A release page"},
+    {"GET", "/static/{file}", "Stylesheet"},
+};
+
+size_t api_routes(const api_route_info_t **out)
+{
+    *out = routes;
+    return KW_ARRAY_SIZE(routes);
+}
+
+static int is_get(const net_request_t *req)
+{
+    return req->method == HTTP_GET || req->method == HTTP_HEAD;
+}
+
+static void method_not_allowed(net_request_t *req, const char *allow)
+{
+    char headers[128];
+    snprintf(headers, sizeof(headers), "Allow: %s\r\nCache-Control: no-store\r\n", allow);
+    char body[256];
+    int n = snprintf(body, sizeof(body),
+                     "{\"type\":\"/problems/method-not-allowed\",\"title\":\"Method not allowed\","
+                     "\"status\":405,\"detail\":\"Allowed: %s\"}",
+                     allow);
+    net_respond(req, 405, "application/problem+json", headers, body, (size_t)n);
+}
+
+/* Splits the path into at most max segments (not decoded further; the path
+ * is already percent-decoded). Returns the count, or -1 if there are more
+ * or a segment is "." or "..". trailing is set if the path ends in '/'. */
+static int split_path(kw_str_t path, kw_str_t *seg, int max, int *trailing)
+{
+    int n = 0;
+    size_t i = 1;
+    *trailing = path.len > 1 && path.data[path.len - 1] == '/';
+    while (i < path.len) {
+        size_t j = i;
+        while (j < path.len && path.data[j] != '/') j++;
+        if (j > i) {
+            if (n == max) return -1;
+            seg[n].data = path.data + i;
+            seg[n].len = j - i;
+            if (kw_str_eq(seg[n], ".") || kw_str_eq(seg[n], "..")) return -1;
+            n++;
+        } else if (j < path.len) {
+            return -1; /* empty segment: "//" */
+        }
+        i = j + 1;
+    }
+    return n;
+}
+
+/* Release ids are 'r' and 15 lowercase base32 characters; anything else is
+ * answered as a release that does not exist. */
+static int id_copy(kw_str_t s, char *out, size_t size)
+{
+    if (s.len == 0 || s.len >= size || s.len > 40) return 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.data[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return 0;
+    }
+    memcpy(out, s.data, s.len);
+    out[s.len] = '\0';
+    return 1;
+}
+
+static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
+{
+    core_principal_t who;
+    if (api_authenticate(app, req, &who) != KW_OK) return;
+    kw_str_t a = n > 1 ? seg[1] : KW_STR_NULL;
+    char id[48];
+
+    if (n == 2 && kw_str_eq(a, "releases")) {
+        if (req->method == HTTP_POST) { api_releases_create(app, req, &who); return; }
+        if (is_get(req)) { api_releases_list(app, req, &who, 0); return; }
+        { method_not_allowed(req, "GET, HEAD, POST"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "queue")) {
+        if (is_get(req)) { api_releases_list(app, req, &who, 1); return; }
+        { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "wire")) {
+        if (is_get(req)) { api_wire_get(app, req, &who); return; }
+        { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "sectors")) {
+        if (req->method == HTTP_POST) { api_sectors_add(app, req, &who); return; }
+        if (is_get(req)) { api_sectors_list(app, req); return; }
+        { method_not_allowed(req, "GET, HEAD, POST"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "languages")) {
+        if (is_get(req)) { api_languages_list(app, req); return; }
+        { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "regions")) {
+        if (is_get(req)) { api_regions_list(app, req); return; }
+        { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "me")) {
+        if (is_get(req)) { api_me(app, req, &who); return; }
+        { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if ((n == 3 || n == 4) && kw_str_eq(a, "releases")) {
+        if (!id_copy(seg[2], id, sizeof(id))) {
+            if (n == 3 && !is_get(req) && req->method != HTTP_PATCH)
+                { method_not_allowed(req, "GET, HEAD, PATCH"); return; }
+            { api_not_found(req); return; }
+        }
+        if (n == 3) {
+            if (is_get(req)) { api_releases_get(app, req, &who, id); return; }
+            if (req->method == HTTP_PATCH) { api_releases_act(app, req, &who, id, ACT_EDIT); return; }
+            { method_not_allowed(req, "GET, HEAD, PATCH"); return; }
+        }
+        kw_str_t verb = seg[3];
+        if (kw_str_eq(verb, "versions")) {
+            if (is_get(req)) { api_releases_versions(app, req, &who, id); return; }
+            { method_not_allowed(req, "GET, HEAD"); return; }
+        }
+        static const struct {
+            const char *name;
+            core_action_t act;
+        } verbs[] = {{"submit", ACT_SUBMIT},     {"approve", ACT_APPROVE},
+                     {"reject", ACT_REJECT},     {"schedule", ACT_SCHEDULE},
+                     {"correct", ACT_CORRECT},   {"withdraw", ACT_WITHDRAW}};
+        for (size_t i = 0; i < KW_ARRAY_SIZE(verbs); i++) {
+            if (kw_str_eq(verb, verbs[i].name)) {
+                if (req->method != HTTP_POST) { method_not_allowed(req, "POST"); return; }
+                { api_releases_act(app, req, &who, id, verbs[i].act); return; }
+            }
+        }
+    }
+    api_problem(req, 404, "not-found", "Not found", "No such API endpoint; see docs/api.md.",
+                NULL);
+}
+
+void api_route(net_request_t *req, void *data)
+{
+    kawat_app_t *app = data;
+    req->user = app;
+    kw_str_t seg[8];
+    int trailing;
+
+    if (req->path.len == 0 || req->path.data[0] != '/') {
+        api_problem(req, 400, "bad-request", "Bad request", "The request target must be a path.",
+                    NULL);
+        return;
+    }
+    int n = split_path(req->path, seg, 8, &trailing);
+    if (n < 0) {
+        web_error(app, req, NULL, n == -1 && req->path.len > 1 ? 400 : 404);
+        return;
+    }
+
+    if (n >= 1 && kw_str_eq(seg[0], "v1")) { route_v1(app, req, seg, n); return; }
+
+    if (n == 1 && kw_str_eq(seg[0], "healthz")) {
+        if (!is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+        static const char ok[] = "{\"status\":\"ok\"}";
+        net_respond(req, app->stopping ? 503 : 200, "application/json",
+                    "Cache-Control: no-store\r\n", ok, sizeof(ok) - 1);
+        return;
+    }
+    if (n == 1 && kw_str_eq(seg[0], "metrics")) {
+        if (!is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+        core_principal_t who;
+        if (api_authenticate(app, req, &who) != KW_OK) return;
+        { api_metrics(app, req, &who); return; }
+    }
+
+    /* Pages: GET and HEAD only. */
+    if (!is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+    if (n == 2 && kw_str_eq(seg[0], "static")) {
+        char name[64];
+        if (seg[1].len >= sizeof(name)) { web_error(app, req, NULL, 404); return; }
+        memcpy(name, seg[1].data, seg[1].len);
+        name[seg[1].len] = '\0';
+        { web_static(app, req, name); return; }
+    }
+    if (n == 0) {
+        const core_lang_t *lang = core_lang_find_z(app->default_language);
+        { web_home(app, req, lang ? lang : core_lang_default()); return; }
+    }
+    const core_lang_t *lang = core_lang_find(seg[0]);
+    if (lang == NULL) { web_error(app, req, NULL, 404); return; }
+    if (n == 1 && !trailing) {
+        char headers[96];
+        snprintf(headers, sizeof(headers), "Location: /%s/\r\n", lang->tag);
+        net_respond(req, 301, "text/plain; charset=utf-8", headers, "", 0);
+        return;
+    }
+    if (n == 1) { web_home(app, req, lang); return; }
+    if (n == 3 && kw_str_eq(seg[1], "releases") && !trailing) {
+        char id[48];
+        if (!id_copy(seg[2], id, sizeof(id))) { web_error(app, req, lang, 404); return; }
+        { web_release(app, req, lang, id); return; }
+    }
+    web_error(app, req, lang, 404);
+}

@@ -1,0 +1,209 @@
+/* api_serve.c -- `kawat serve`: settings, start-up (store, writer, HTTP,
+ * scheduler), and a graceful stop on SIGTERM/SIGINT. */
+#include "api/api.h"
+#include "core/core_config.h"
+#include "core/core_lang.h"
+#include "sched/sched.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static core_cfg_opt_t serve_opts[] = {
+    {"listen", "KAWAT_LISTEN", CFG_STRING, "127.0.0.1:8080",
+     "Address and port to serve HTTP on: 127.0.0.1:8080, [::1]:8080, 0.0.0.0:80.", 0, 0, 0},
+    {"data", "KAWAT_DATA", CFG_STRING, "var", "Data folder; the SQLite store lives in DATA/kawat.db.",
+     0, 0, 0},
+    {"base-url", "KAWAT_BASE_URL", CFG_STRING, NULL,
+     "Public URL of the wire, used in links (default http://LISTEN).", 0, 0, 0},
+    {"wire-name", "KAWAT_WIRE_NAME", CFG_STRING, "kawat",
+     "The wire's name in datelines, disclaimers and pages.", 0, 0, 0},
+    {"default-language", "KAWAT_DEFAULT_LANGUAGE", CFG_STRING, "en",
+     "Language of the home page at /.", 0, 0, 0},
+    {"access-log", "KAWAT_ACCESS_LOG", CFG_STRING, "-",
+     "Access log: a file path, '-' for standard error, 'off' for none.", 0, 0, 0},
+    {"max-body", "KAWAT_MAX_BODY", CFG_SIZE, "1m", "Largest request body; 413 past it.", 0, 0, 0},
+    {"max-header", "KAWAT_MAX_HEADER", CFG_SIZE, "16k",
+     "Largest request line plus headers; 431 past it.", 0, 0, 0},
+    {"max-connections", "KAWAT_MAX_CONNECTIONS", CFG_SIZE, "10000",
+     "Open connections at most; more are closed at once.", 0, 0, 0},
+    {"header-timeout", "KAWAT_HEADER_TIMEOUT", CFG_MS, "10s",
+     "Time a client has to send a whole request head (slow-loris guard); 408 past it.", 0, 0, 0},
+    {"body-timeout", "KAWAT_BODY_TIMEOUT", CFG_MS, "30s",
+     "Time a client has to send a whole request body; 408 past it.", 0, 0, 0},
+    {"idle-timeout", "KAWAT_IDLE_TIMEOUT", CFG_MS, "60s",
+     "Idle keep-alive connections are closed after this.", 0, 0, 0},
+    {"longpoll-max", "KAWAT_LONGPOLL_MAX", CFG_MS, "60s",
+     "Longest wait a client may ask of GET /v1/wire?wait=.", 0, 0, 0},
+    {"trust-proxy", "KAWAT_TRUST_PROXY", CFG_BOOL, "false",
+     "Take the client address from X-Forwarded-For (only behind your own proxy).", 0, 0, 0},
+    {"demo", "KAWAT_DEMO", CFG_BOOL, "false",
+     "Load the demo releases on first start and print an admin token.", 0, 0, 0},
+    {"demo-dir", "KAWAT_DEMO_DIR", CFG_STRING, "demo", "Folder of demo release files (.md).", 0, 0,
+     0},
+};
+#define NOPTS KW_ARRAY_SIZE(serve_opts)
+
+static const char *opt(const char *name)
+{
+    return core_config_get(serve_opts, NOPTS, name)->str;
+}
+
+static uint64_t opt_num(const char *name)
+{
+    return core_config_get(serve_opts, NOPTS, name)->num;
+}
+
+typedef struct {
+    kawat_app_t app;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    FILE *access_log;
+} server_t;
+
+static void on_sched_published(store_op_t *op, void *arg)
+{
+    api_after_write(arg, op);
+}
+
+static void on_drained(void *arg)
+{
+    server_t *srv = arg;
+    /* Every request is answered; commit what is queued and stop the
+     * writer. Nothing else keeps the loop alive after this. */
+    store_writer_stop(srv->app.store);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    server_t *srv = h->data;
+    if (srv->app.stopping) return;
+    fprintf(stderr, "kawat: %s: stopping (finishing requests in flight)\n",
+            signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    srv->app.stopping = 1;
+    uv_close((uv_handle_t *)&srv->sigterm, NULL);
+    uv_close((uv_handle_t *)&srv->sigint, NULL);
+    api_wire_shutdown(&srv->app);
+    sched_stop(srv->app.sched);
+    net_server_stop(srv->app.http, on_drained, srv);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: kawat serve [options]\n\n"
+               "Serves the wire: the JSON API under /v1, the pages, /healthz and /metrics,\n"
+               "and publishes scheduled and embargoed releases at their instant.\n\nOptions:\n");
+    core_config_usage(f, serve_opts, NOPTS);
+}
+
+int api_serve_main(int argc, char **argv)
+{
+    char err[512];
+    int rc = core_config_load(serve_opts, NOPTS, argc - 1, argv + 1, err, sizeof(err));
+    if (rc == KW_DECLINED) {
+        usage(stdout);
+        core_config_free(serve_opts, NOPTS);
+        return 0;
+    }
+    if (rc != KW_OK) {
+        fprintf(stderr, "kawat serve: %s\n", err);
+        core_config_free(serve_opts, NOPTS);
+        return 2;
+    }
+    if (core_lang_find_z(opt("default-language")) == NULL) {
+        fprintf(stderr, "kawat serve: default-language: unknown language \"%s\"\n",
+                opt("default-language"));
+        core_config_free(serve_opts, NOPTS);
+        return 2;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    server_t *srv = kw_calloc(1, sizeof(*srv));
+    kawat_app_t *app = &srv->app;
+    uv_loop_t loop;
+    int exit_code = 1;
+    uv_loop_init(&loop);
+    app->loop = &loop;
+    app->started_ms = kw_now_ms();
+    app->wire_name = kw_strdup(opt("wire-name"));
+    app->default_language = kw_strdup(core_lang_find_z(opt("default-language"))->tag);
+    app->longpoll_max_ms = (unsigned)opt_num("longpoll-max");
+
+    if (store_open(opt("data"), &app->store, err, sizeof(err)) != KW_OK) {
+        fprintf(stderr, "kawat serve: store: %s\n", err);
+        goto out;
+    }
+    if (opt_num("demo") && api_demo_load(app->store, opt("demo-dir"), opt("data")) != KW_OK)
+        goto out;
+
+    const char *alog = opt("access-log");
+    if (strcmp(alog, "-") == 0) {
+        srv->access_log = stderr;
+    } else if (strcmp(alog, "off") != 0) {
+        srv->access_log = fopen(alog, "a");
+        if (srv->access_log == NULL) {
+            fprintf(stderr, "kawat serve: access-log: cannot open %s\n", alog);
+            goto out;
+        }
+    }
+
+    net_config_t nc;
+    net_config_defaults(&nc);
+    nc.listen = opt("listen");
+    nc.max_body_bytes = opt_num("max-body");
+    nc.max_header_bytes = opt_num("max-header");
+    nc.max_connections = opt_num("max-connections");
+    nc.header_timeout_ms = (unsigned)opt_num("header-timeout");
+    nc.body_timeout_ms = (unsigned)opt_num("body-timeout");
+    nc.idle_timeout_ms = (unsigned)opt_num("idle-timeout");
+    nc.trust_proxy = (int)opt_num("trust-proxy");
+    nc.access_log = srv->access_log;
+
+    if (store_writer_start(app->store, &loop) != KW_OK) {
+        fprintf(stderr, "kawat serve: cannot start the store writer\n");
+        goto out;
+    }
+    if (net_server_start(&loop, &nc, api_route, app, &app->http) != KW_OK) {
+        store_writer_stop(app->store);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        goto out;
+    }
+    if (opt("base-url")) {
+        size_t n = strlen(opt("base-url"));
+        app->base_url = kw_strndup(opt("base-url"), n && opt("base-url")[n - 1] == '/' ? n - 1 : n);
+    } else {
+        char buf[300];
+        const char *l = opt("listen");
+        const char *colon = strrchr(l, ':');
+        size_t hostlen = colon ? (size_t)(colon - l) : strlen(l);
+        if (hostlen == 7 && strncmp(l, "0.0.0.0", 7) == 0) l = "127.0.0.1", hostlen = 9;
+        snprintf(buf, sizeof(buf), "http://%.*s:%d", (int)hostlen, l,
+                 net_server_port(app->http));
+        app->base_url = kw_strdup(buf);
+    }
+    app->sched = sched_start(&loop, app->store, on_sched_published, app);
+
+    uv_signal_init(&loop, &srv->sigterm);
+    uv_signal_init(&loop, &srv->sigint);
+    srv->sigterm.data = srv->sigint.data = srv;
+    uv_signal_start(&srv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&srv->sigint, on_signal, SIGINT);
+
+    printf("kawat: serving %s/ (data in %s)\n", app->base_url, opt("data"));
+    fflush(stdout);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    net_server_free(app->http);
+    exit_code = 0;
+    fprintf(stderr, "kawat: stopped cleanly\n");
+out:
+    store_close(app->store);
+    uv_loop_close(&loop);
+    if (srv->access_log && srv->access_log != stderr) fclose(srv->access_log);
+    free(app->base_url);
+    free(app->wire_name);
+    free(app->default_language);
+    free(srv);
+    core_config_free(serve_opts, NOPTS);
+    return exit_code;
+}

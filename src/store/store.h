@@ -1,0 +1,169 @@
+/* store.h -- kawat's durable state behind one interface: releases and their
+ * versions, the wire log, issuers, users, tokens, sectors, idempotency keys.
+ *
+ * Reads are synchronous and fast (called on the loop thread: a reader
+ * connection on a WAL database reads from the page cache). Writes are
+ * operations queued to one writer thread that commits them in groups: one
+ * fsync acknowledges many requests, and the loop never waits on disk. The
+ * interface names no SQL types so that a PostgreSQL back end can stand
+ * behind it (store_pg.c), chosen by the data URL. */
+#ifndef KAWAT_STORE_H
+#define KAWAT_STORE_H
+
+#include "core/core.h"
+#include "core/core_release.h"
+#include <jansson.h>
+#include <uv.h>
+
+typedef struct store_s store_t;
+typedef struct store_op_s store_op_t;
+
+/* Opens (creating if needed) the store in data_dir and applies pending
+ * migrations. Returns KW_OK, or KW_ERROR with a message in err. */
+int store_open(const char *data_dir, store_t **out, char *err, size_t errsize);
+
+/* Stops the writer if running (after committing what is queued),
+ * checkpoints and closes. */
+void store_close(store_t *s);
+
+/* Starts the writer thread; completions are delivered on loop. */
+int store_writer_start(store_t *s, uv_loop_t *loop);
+
+/* Commits what is queued, stops the writer thread, delivers the last
+ * completions. Safe if it never started. */
+void store_writer_stop(store_t *s);
+
+/* ---- writes ---- */
+
+typedef enum {
+    STORE_OP_RELEASE_CREATE, /* input: release fields; who: the issuer */
+    STORE_OP_RELEASE_ACT,    /* release_id + action (+ input for edit/correct/schedule) */
+    STORE_OP_PUBLISH_DUE,    /* the scheduler: publish every release due by now */
+    STORE_OP_SECTOR_ADD,     /* input: {name, slug?, media_topic?} */
+    STORE_OP_ISSUER_ENSURE,  /* input: {name}: finds or creates an issuer */
+    STORE_OP_USER_ADD,       /* input: {name, role, issuer?, email?, password_hash?} */
+    STORE_OP_TOKEN_CREATE    /* input: {user_id, token_hash, name?} */
+} store_op_kind_t;
+
+typedef void (*store_done_fn)(store_op_t *op);
+
+struct store_op_s {
+    store_op_kind_t kind;
+    core_principal_t who;
+    core_action_t action;
+    char release_id[32];
+    json_t *input;         /* owned by the op (decref'd by store_op_free) */
+    char idem_key[129];    /* Idempotency-Key, "" if none */
+    char idem_hash[65];    /* hash of the request the key came with */
+    int64_t now_ms;        /* set by the writer when it runs the op */
+
+    /* results */
+    int rc;                /* KW_OK, KW_INVALID (errs), KW_NOTFOUND, KW_CONFLICT,
+                              KW_FORBIDDEN, KW_ERROR */
+    core_errors_t errs;
+    core_release_t *release; /* the release after the op (owned by the op) */
+    int idem_replay;         /* 1: the key was seen; release is the first result */
+    int64_t last_seq;        /* highest wire sequence the op appended, 0 if none */
+    int published;           /* releases this op published */
+    json_t *output;          /* other results (ids), owned by the op */
+    char message[160];       /* detail for rc other than KW_OK/KW_INVALID */
+
+    store_done_fn done;
+    void *arg;
+    store_op_t *next__;
+};
+
+store_op_t *store_op_new(store_op_kind_t kind, store_done_fn done, void *arg);
+void store_op_free(store_op_t *op);
+
+/* Queues op for the writer; op->done is called on the loop once it is
+ * committed (or failed). The caller keeps ownership of op and frees it in
+ * (or after) done. */
+void store_submit(store_t *s, store_op_t *op);
+
+/* Runs op now on the calling thread in its own transaction (for the CLI and
+ * for start-up work before the loop runs). Returns op->rc; does not call
+ * done. */
+int store_exec(store_t *s, store_op_t *op);
+
+/* ---- reads (loop thread or single-threaded callers) ---- */
+
+int store_principal_by_token(store_t *s, const char *token_hash, core_principal_t *out);
+
+/* The release with id, allocated (core_release_free), or KW_NOTFOUND. The
+ * caller applies core_release_visible(). */
+int store_release_get(store_t *s, const char *id, core_release_t **out);
+
+typedef enum {
+    STORE_SCOPE_PUBLIC, /* published and corrected, newest publication first */
+    STORE_SCOPE_ALL     /* any state in states_mask, newest created first */
+} store_scope_t;
+
+typedef struct {
+    store_scope_t scope;
+    unsigned states_mask;   /* 1u << core_state_t, for STORE_SCOPE_ALL */
+    const char *language;   /* canonical tags/slugs/codes; NULL = any */
+    const char *sector;
+    const char *region;
+    const char *issuer;     /* issuer id or slug */
+    const char *issuer_id;  /* exact issuer id restriction (issuer's own view) */
+    int64_t cursor;         /* from a previous page's next_cursor; 0 = first page */
+    size_t limit;
+} store_query_t;
+
+/* Lists releases; *out is an array of n releases (free each with
+ * core_release_free, then the array). *next_cursor is 0 on the last page. */
+int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out, size_t *n,
+                       int64_t *next_cursor);
+
+/* The public language versions of a translation group other than
+ * except_id: JSON array of {language, id}. */
+json_t *store_translations(store_t *s, const char *group, const char *except_id);
+
+/* Earlier versions of a release: JSON array of {version, at, note,
+ * headline, subheadline, body, ...} oldest first. */
+json_t *store_release_versions(store_t *s, const char *id);
+
+typedef struct {
+    int64_t seq;
+    char kind[16]; /* "publish", "correction", "withdrawal" */
+    int64_t at;
+    int version;
+    core_release_t *release; /* current state of the release */
+} store_event_t;
+
+/* Wire events with seq > after, oldest first, at most limit. *out is an
+ * array of n events; free with store_events_free. Filtering by interest is
+ * the matcher's business, not the store's. */
+int store_wire_read(store_t *s, int64_t after, size_t limit, store_event_t **out, size_t *n);
+void store_events_free(store_event_t *ev, size_t n);
+int64_t store_wire_last_seq(store_t *s);
+
+/* The earliest due instant of any scheduled or embargoed release, 0 if
+ * none. */
+int64_t store_next_due(store_t *s);
+
+/* Sectors of the managed list: JSON array of {slug, name, media_topic}. */
+json_t *store_sectors(store_t *s);
+/* Canonical slug for a sector name or slug, NULL if unknown. Thread-safe;
+ * usable as a core_sector_resolve_fn with ctx = store. */
+const char *store_sector_resolve(void *store, const char *name_or_slug);
+
+/* Issuer by id or slug as {id, slug, name}; NULL if none. */
+json_t *store_issuer_get(store_t *s, const char *id_or_slug);
+
+/* Counts for /metrics, public-safe: published releases and wire length. */
+typedef struct {
+    uint64_t write_batches;
+    uint64_t write_ops;
+    uint64_t write_batch_max;
+    uint64_t queue_depth;
+    int64_t wire_last_seq;
+} store_stats_t;
+void store_get_stats(store_t *s, store_stats_t *out);
+
+/* A key/value in the meta table (for flags like "demo loaded"). */
+int store_meta_get(store_t *s, const char *key, char *out, size_t size);
+int store_meta_set(store_t *s, const char *key, const char *value);
+
+#endif
