@@ -50,9 +50,14 @@ $(BUILD)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -c -o $@ $<
 
-$(BUILD)/asan/unit/%: tests/unit/%.c $(ASAN_OBJS)
+# Unit tests link the sanitizer build of every module but main.
+$(BUILD)/asan/libkawat.a: $(ASAN_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/asan/unit/%: tests/unit/%.c $(BUILD)/asan/libkawat.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -o $@ $< $(ASAN_OBJS) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -o $@ $< $(BUILD)/asan/libkawat.a $(LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
