@@ -39,6 +39,7 @@ typedef struct {
     char in[RESP_MAX];
     size_t in_len;
     double started;       /* when the current request's first byte was queued */
+    double retry_at;      /* after a failed connect: not before this */
 } conn_t;
 
 static struct sockaddr_in target;
@@ -50,6 +51,8 @@ static double deadline;
 static double *lat_ms;
 static size_t lat_len, lat_cap;
 static int first_error_shown;
+static double last_done; /* when the latest answer or failure came */
+static int refused;      /* 401/403: the token is wrong, stop issuing */
 
 static double now_s(void)
 {
@@ -97,6 +100,7 @@ static double percentile(double p)
 /* Whether another request may start now. */
 static int may_issue(void)
 {
+    if (refused) return 0;
     if (target_count) return issued < target_count;
     return now_s() < deadline;
 }
@@ -147,6 +151,8 @@ static void build_request(conn_t *c)
 static void fail(conn_t *c, const char *why)
 {
     done_err++;
+    last_done = now_s();
+    c->retry_at = last_done + 0.05; /* no busy loop against a closed port */
     if (!first_error_shown) {
         first_error_shown = 1;
         fprintf(stderr, "bench_submit: first error (connection %d): %s\n", c->index, why);
@@ -277,6 +283,7 @@ static void on_readable(conn_t *c)
     size_t body_len = strtoul(cl, NULL, 10);
     if (c->in_len < head_len + body_len) return; /* body not complete yet */
 
+    last_done = now_s();
     int status = 0;
     if (sscanf(c->in, "HTTP/1.%*d %d", &status) != 1) status = 0;
     const char *conn_hdr = header_value(c->in, head_len, "Connection");
@@ -287,6 +294,7 @@ static void on_readable(conn_t *c)
         record_latency((now_s() - c->started) * 1000.0);
     } else {
         done_err++;
+        if (status == 401 || status == 403) refused = 1;
         if (!first_error_shown) {
             first_error_shown = 1;
             fprintf(stderr, "bench_submit: first error (connection %d): status %d: %.300s\n",
@@ -345,7 +353,7 @@ int main(int argc, char **argv)
     }
 
     struct epoll_event evs[256];
-    double last_done = start;
+    last_done = start;
     for (;;) {
         unsigned long finished = done_ok + done_err;
         if (finished == issued && !may_issue()) break;
@@ -361,7 +369,7 @@ int main(int argc, char **argv)
                     issued - finished, GRACE_SECONDS);
             break;
         }
-        int n = epoll_wait(epfd, evs, 256, 100);
+        int n = epoll_wait(epfd, evs, 256, 10);
         if (n < 0) {
             if (errno == EINTR) continue;
             perror("epoll_wait");
@@ -375,15 +383,16 @@ int main(int argc, char **argv)
             else if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
                 on_writable(c);
         }
-        if (n > 0) last_done = now_s();
         /* Connections that failed to reconnect sit idle; restart them. */
         for (int i = 0; i < conns; i++)
-            if (cs[i].fd < 0 && cs[i].state == CONN_IDLE && may_issue()) conn_next(&cs[i]);
+            if (cs[i].fd < 0 && cs[i].state == CONN_IDLE && now_s() >= cs[i].retry_at &&
+                may_issue())
+                conn_next(&cs[i]);
     }
     double elapsed = last_done - start;
     if (elapsed <= 0) elapsed = 1e-9;
 
-    qsort(lat_ms, lat_len, sizeof(*lat_ms), cmp_double);
+    if (lat_len) qsort(lat_ms, lat_len, sizeof(*lat_ms), cmp_double);
     printf("connections=%d requests=%lu seconds=%.2f req_per_s=%.1f p50_ms=%.2f p99_ms=%.2f "
            "errors=%lu\n",
            conns, done_ok + done_err, elapsed, (double)done_ok / elapsed, percentile(0.50),

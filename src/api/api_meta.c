@@ -58,7 +58,10 @@ static void on_sector_added(store_op_t *op)
 {
     net_request_t *req = op->arg;
     if (op->rc == KW_OK) {
-        json_t *o = json_incref(op->output);
+        /* The same shape as an item of GET /v1/sectors. */
+        json_t *o = json_deep_copy(op->output);
+        json_t *topic = json_object_get(op->input, "media_topic");
+        json_object_set_new(o, "media_topic", topic ? json_incref(topic) : json_null());
         api_json(req, 201, o, NULL);
     } else if (op->rc == KW_INVALID) {
         api_problem(req, 422, "validation", "Invalid sector", op->errs.items[0].detail, &op->errs);

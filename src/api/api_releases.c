@@ -8,6 +8,7 @@
 #include "core/core_region.h"
 #include "core/core_time.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,8 +114,10 @@ void api_releases_act(kawat_app_t *app, net_request_t *req, const core_principal
 {
     if (!require_auth(req, who)) return;
     json_t *in = NULL;
-    if (api_body_json(req, &in, act != ACT_EDIT && act != ACT_CORRECT && act != ACT_SCHEDULE &&
-                                    act != ACT_REJECT) != KW_OK)
+    /* Edits and corrections are their body. A reject or schedule without
+     * one is answered by the store naming the field it lacks ("reason"),
+     * not with a 415 about a body the caller never sent. */
+    if (api_body_json(req, &in, act != ACT_EDIT && act != ACT_CORRECT) != KW_OK)
         return;
     store_op_t *op = store_op_new(STORE_OP_RELEASE_ACT, on_written, req);
     op->who = *who;
@@ -216,8 +219,10 @@ static int list_filters(kawat_app_t *app, net_request_t *req, const net_params_t
     q->limit = 20;
     if ((v = net_query_get(p, "limit")) != NULL) {
         char *end;
+        errno = 0;
         long n = strtol(v, &end, 10);
-        if (*v == '\0' || *end || n < 1 || n > 100) {
+        /* Digits only: strtol would also take spaces and a sign. */
+        if (*v < '0' || *v > '9' || *end || errno == ERANGE || n < 1 || n > 100) {
             api_problem_field(req, 400, "limit", "must be an integer from 1 to 100");
             return KW_INVALID;
         }
@@ -225,8 +230,10 @@ static int list_filters(kawat_app_t *app, net_request_t *req, const net_params_t
     }
     if ((v = net_query_get(p, "cursor")) != NULL && *v) {
         char *end;
+        errno = 0;
         long long n = strtoll(v, &end, 36);
-        if (*end || n <= 0) {
+        if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z')) || *end ||
+            errno == ERANGE || n <= 0) {
             api_problem_field(req, 400, "cursor", "is not a cursor this server gave out");
             return KW_INVALID;
         }
@@ -295,7 +302,14 @@ void api_releases_list(kawat_app_t *app, net_request_t *req, const core_principa
         if (who->role == ROLE_ISSUER) {
             q.issuer_id = who->issuer_id;
         } else if (who->role != ROLE_EDITOR && who->role != ROLE_ADMIN) {
+            /* The public list in its public order: a list in creation
+             * order would number everyone's drafts in its cursors. */
+            q.scope = STORE_SCOPE_PUBLIC;
             q.states_mask &= (1u << REL_PUBLISHED) | (1u << REL_CORRECTED);
+            if (q.states_mask == 0) {
+                api_json(req, 200, json_pack("{s:[], s:n}", "items", "next_cursor"), NULL);
+                goto done;
+            }
         }
     }
 

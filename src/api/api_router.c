@@ -59,8 +59,9 @@ static void method_not_allowed(net_request_t *req, const char *allow)
 }
 
 /* Splits the path into at most max segments (not decoded further; the path
- * is already percent-decoded). Returns the count, or -1 if there are more
- * or a segment is "." or "..". trailing is set if the path ends in '/'. */
+ * is already percent-decoded). Returns the count, -1 if a segment is "." or
+ * ".." or empty ("//"), or -2 if there are more segments (no such page).
+ * trailing is set if the path ends in '/'. */
 static int split_path(kw_str_t path, kw_str_t *seg, int max, int *trailing)
 {
     int n = 0;
@@ -70,7 +71,7 @@ static int split_path(kw_str_t path, kw_str_t *seg, int max, int *trailing)
         size_t j = i;
         while (j < path.len && path.data[j] != '/') j++;
         if (j > i) {
-            if (n == max) return -1;
+            if (n == max) return -2;
             seg[n].data = path.data + i;
             seg[n].len = j - i;
             if (kw_str_eq(seg[n], ".") || kw_str_eq(seg[n], "..")) return -1;
@@ -181,7 +182,18 @@ void api_route(net_request_t *req, void *data)
     }
     int n = split_path(req->path, seg, 8, &trailing);
     if (n < 0) {
-        web_error(app, req, NULL, n == -1 && req->path.len > 1 ? 400 : 404);
+        int status = n == -1 ? 400 : 404;
+        if (req->path.len >= 3 && memcmp(req->path.data, "/v1", 3) == 0 &&
+            (req->path.len == 3 || req->path.data[3] == '/')) {
+            if (status == 404)
+                api_problem(req, 404, "not-found", "Not found",
+                            "No such API endpoint; see docs/api.md.", NULL);
+            else
+                api_problem(req, 400, "bad-request", "Bad request",
+                            "The path must not contain empty, '.' or '..' segments.", NULL);
+        } else {
+            web_error(app, req, NULL, status);
+        }
         return;
     }
 

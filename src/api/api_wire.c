@@ -6,6 +6,7 @@
 #include "core/core_region.h"
 #include "core/core_time.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,9 +112,12 @@ static int filter_parse(kawat_app_t *app, net_request_t *req, const net_params_t
 static int parse_int(const char *v, long long lo, long long hi, long long *out)
 {
     char *end;
-    if (v == NULL || *v == '\0') return KW_INVALID;
+    /* Digits only: strtoll would also take spaces and a sign, and clamp
+     * what overflows to a number the client never sent. */
+    if (v == NULL || *v < '0' || *v > '9') return KW_INVALID;
+    errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (*end || n < lo || n > hi) return KW_INVALID;
+    if (*end || errno == ERANGE || n < lo || n > hi) return KW_INVALID;
     *out = n;
     return KW_OK;
 }

@@ -91,13 +91,18 @@ static int open_store(const char *cmd, store_t **s)
     return KW_OK;
 }
 
+static void print_usage(const char *usage)
+{
+    printf("%s\n\nOptions:\n", usage);
+    core_config_usage(stdout, admin_opts, NOPTS);
+}
+
 static int load(const char *cmd, const char *usage, int argc, char **argv)
 {
     char err[512];
     int rc = core_config_load(admin_opts, NOPTS, argc, argv, err, sizeof(err));
     if (rc == KW_DECLINED) {
-        printf("%s\nOptions:\n", usage);
-        core_config_usage(stdout, admin_opts, NOPTS);
+        print_usage(usage);
         return 0;
     }
     if (rc != KW_OK) {
@@ -116,7 +121,7 @@ int cli_user_main(int argc, char **argv)
         "`kawat token create --user ID`.";
     if (argc < 2 || strcmp(argv[1], "add") != 0) {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-            puts(usage);
+            print_usage(usage);
             return 0;
         }
         fprintf(stderr, "%s\n", usage);
@@ -167,7 +172,7 @@ int cli_token_main(int argc, char **argv)
         "Requests carry it as `Authorization: Bearer TOKEN`.";
     if (argc < 2 || strcmp(argv[1], "create") != 0) {
         if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-            puts(usage);
+            print_usage(usage);
             return 0;
         }
         fprintf(stderr, "%s\n", usage);
@@ -196,9 +201,16 @@ int cli_token_main(int argc, char **argv)
     store_op_t *op = store_op_new(STORE_OP_TOKEN_CREATE, NULL, NULL);
     op->input = json_pack("{s:s, s:s, s:s?}", "user_id", user_id, "token_hash", hash, "name",
                           admin_opts[O_NAME].str);
-    if (run_op(s, op, "token create") == KW_OK) {
+    if (store_exec(s, op) == KW_OK) {
         printf("%s\n", token);
         status = 0;
+    } else if (admin_opts[O_USER].str && strstr(op->message, "FOREIGN KEY") != NULL) {
+        /* The store only says that a foreign key failed: name the option. */
+        fprintf(stderr, "kawat token create: --user: no user with id '%s'\n",
+                admin_opts[O_USER].str);
+    } else {
+        fprintf(stderr, "kawat token create: %s\n",
+                op->errs.count ? op->errs.items[0].detail : op->message);
     }
     store_op_free(op);
 out:

@@ -37,8 +37,10 @@ static const char tail_usage[] =
     "\n"
     "Follows the wire: prints every publish, correction and withdrawal on the\n"
     "kawat server as it happens, one line each:\n"
-    "  #SEQ KIND TIME [ID] HEADLINE — URL\n"
-    "By default only events after the moment tail starts are printed.\n"
+    "  #SEQ KIND TIME [LANGUAGE] HEADLINE — URL\n"
+    "KIND is publish, correction or withdrawal; the release id is the last part\n"
+    "of the URL. A withdrawal has no headline. By default only events after the\n"
+    "moment tail starts are printed.\n"
     "\n"
     "Options (also as --option=value):\n"
     "  --server URL     server base URL (default: $KAWAT_SERVER, else\n"
@@ -99,6 +101,8 @@ typedef struct {
     int too_large;
     int json;
     int once;
+    int wait_s;       /* long-poll wait asked of the server, in seconds */
+    int wait_refused; /* the last answer was a 400 naming "wait" */
 } tail_t;
 
 static volatile sig_atomic_t tail_stop;
@@ -256,6 +260,12 @@ static int tail_get(tail_t *t, const char *url, json_t **page, kw_buf_t *msg)
     }
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
+        if (status == 400) {
+            json_t *doc = json_loadb(t->body.data, t->body.len, 0, NULL);
+            const char *field = json_string_value(json_object_get(doc, "field"));
+            t->wait_refused = field != NULL && strcmp(field, "wait") == 0;
+            json_decref(doc);
+        }
         tail_describe_problem(t, status, msg);
         return status >= 500 || status == 408 || status == 429 ? KW_AGAIN : KW_ERROR;
     }
@@ -286,7 +296,7 @@ static int tail_print(const tail_t *t, json_t *ev, json_int_t seq)
         json_t *rel = json_object_get(ev, "release");
         const char *kind = json_string_value(json_object_get(ev, "kind"));
         const char *at = json_string_value(json_object_get(ev, "at"));
-        const char *id = json_string_value(json_object_get(rel, "id"));
+        const char *lang = json_string_value(json_object_get(rel, "language"));
         const char *headline = json_string_value(json_object_get(rel, "headline"));
         const char *url = json_string_value(json_object_get(rel, "url"));
 
@@ -295,7 +305,7 @@ static int tail_print(const tail_t *t, json_t *ev, json_int_t seq)
         kw_buf_putc(&line, ' ');
         tail_append_clean(&line, at ? at : "-");
         kw_buf_puts(&line, " [");
-        tail_append_clean(&line, id ? id : "-");
+        tail_append_clean(&line, lang ? lang : "-");
         kw_buf_putc(&line, ']');
         if (headline != NULL) {
             kw_buf_putc(&line, ' ');
@@ -364,7 +374,11 @@ static void tail_sleep(int seconds)
         nanosleep(&slice, NULL);
 }
 
-/* Polls until stopped. Returns the process exit status. */
+/* Polls until stopped. Returns the process exit status.
+ *
+ * A server may cap the long-poll wait below TAIL_WAIT_S (--longpoll-max);
+ * it then answers 400 naming "wait", and tail halves its wait and asks
+ * again, down to plain polling once a second. */
 static int tail_run(tail_t *t, json_int_t after, int know_start)
 {
     int status = 1, backoff = 1, failing = 0;
@@ -378,12 +392,17 @@ static int tail_run(tail_t *t, json_int_t after, int know_start)
             kw_buf_printf(&url, "%s/v1/wire?after=0&limit=0", t->server);
         else
             kw_buf_printf(&url, "%s/v1/wire?after=%" JSON_INTEGER_FORMAT "&wait=%d&limit=%d%s",
-                          t->server, after, t->once ? 0 : TAIL_WAIT_S, TAIL_LIMIT,
+                          t->server, after, t->once ? 0 : t->wait_s, TAIL_LIMIT,
                           t->filters.data ? t->filters.data : "");
 
         json_decref(page);
+        t->wait_refused = 0;
         int rc = tail_get(t, url.data, &page, &msg);
         if (rc == KW_DECLINED) break;
+        if (rc == KW_ERROR && t->wait_refused && !t->once && t->wait_s > 0) {
+            t->wait_s /= 2;
+            continue;
+        }
         if (rc == KW_ERROR || (rc == KW_AGAIN && t->once)) {
             fprintf(stderr, "kawat tail: %s\n", msg.data);
             goto done;
@@ -407,6 +426,7 @@ static int tail_run(tail_t *t, json_int_t after, int know_start)
         long printed = tail_page(t, page, &after);
         if (printed < 0) goto done;
         if (t->once && json_array_size(json_object_get(page, "events")) == 0) break;
+        if (!t->once && t->wait_s == 0 && printed == 0) tail_sleep(1); /* no long poll */
     }
     status = 0;
 
@@ -438,7 +458,7 @@ int cli_tail_main(int argc, char **argv)
         [OPT_ISSUER] = "issuer",
     };
     int status = 2, curl_ready = 0, know_start = 0;
-    tail_t t = {0};
+    tail_t t = {.wait_s = TAIL_WAIT_S};
     const char *server = getenv("KAWAT_SERVER");
     const char *token = getenv("KAWAT_TOKEN");
     const char **filters = kw_calloc((size_t)argc + 1, sizeof(*filters)); /* name, value pairs */

@@ -585,3 +585,11 @@ char *core_lang_format(const core_lang_t *lang, core_msg_t msg, const char *wire
     kw_buf_puts(&out, p);
     return kw_buf_steal(&out, NULL);
 }
+
+const char *core_lang_list_separator(const core_lang_t *lang)
+{
+    if (lang == NULL) return ", ";
+    if (strcmp(lang->tag, "ar") == 0) return "\u060C ";
+    if (strcmp(lang->tag, "ja") == 0 || strncmp(lang->tag, "zh", 2) == 0) return "\u3001";
+    return ", ";
+}

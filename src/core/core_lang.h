@@ -54,6 +54,10 @@ const core_lang_t *core_lang_at(size_t i);
 /* The default language ("en"). */
 const core_lang_t *core_lang_default(void);
 
+/* The separator between items of a list in running text: ", " in most
+ * languages, "، " in Arabic, "、" in Chinese and Japanese. */
+const char *core_lang_list_separator(const core_lang_t *lang);
+
 /* A message with "{wire}" replaced by wire_name; malloc'd, caller frees. */
 char *core_lang_format(const core_lang_t *lang, core_msg_t msg, const char *wire_name);
 

@@ -197,6 +197,9 @@ static int valid_group(const char *z)
     return 1;
 }
 
+/* 10000-01-01T00:00:00Z */
+#define CORE_TIME_MAX_MS INT64_C(253402300800000)
+
 static int apply_time(json_t *in, const char *key, int64_t now_ms, int64_t *out,
                       core_errors_t *errs)
 {
@@ -220,6 +223,12 @@ static int apply_time(json_t *in, const char *key, int64_t now_ms, int64_t *out,
     }
     if (now_ms && ms <= now_ms) {
         core_errors_add(errs, key, "is in the past");
+        return KW_INVALID;
+    }
+    /* An offset can carry 9999-12-31 past the year 9999, which no RFC 3339
+     * time written back (four-digit years) could express. */
+    if (ms >= CORE_TIME_MAX_MS) {
+        core_errors_add(errs, key, "must be before the year 10000");
         return KW_INVALID;
     }
     *out = ms;

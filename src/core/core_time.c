@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <unicode/udat.h>
@@ -186,6 +187,40 @@ static char *core__format_fallback(int64_t ms, int style)
  * codes, "zh-Hant") or as an ICU id ("zh_Hant"); ICU's date formatter wants
  * the latter, so tags with a '-' go through uloc_forLanguageTag(). An unknown
  * locale is not an error for ICU: it formats in the root locale. */
+#define CORE__FMT_CACHE 64
+
+static pthread_mutex_t core__fmt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char locale[ULOC_FULLNAME_CAPACITY];
+    int style;
+    UDateFormat *fmt;
+} core__fmts[CORE__FMT_CACHE];
+
+/* The cached formatter for (locale, style), opened on first use; NULL if
+ * ICU cannot make one. Called with core__fmt_lock held. Formatters live
+ * until the process ends. */
+static UDateFormat *core__formatter(const char *loc, int style)
+{
+    static const UChar utc[] = {'U', 'T', 'C', 0};
+    size_t i;
+    for (i = 0; i < CORE__FMT_CACHE && core__fmts[i].fmt; i++)
+        if (core__fmts[i].style == style && strcmp(core__fmts[i].locale, loc) == 0)
+            return core__fmts[i].fmt;
+    UErrorCode status = U_ZERO_ERROR;
+    UDateFormatStyle time_style = style == CORE_TIME_DATETIME ? UDAT_SHORT : UDAT_NONE;
+    UDateFormat *fmt = udat_open(time_style, UDAT_LONG, loc, utc, -1, NULL, 0, &status);
+    if (U_FAILURE(status)) return NULL;
+    if (i == CORE__FMT_CACHE) {
+        /* Full (more locales than kawat carries): replace the last slot. */
+        i = CORE__FMT_CACHE - 1;
+        udat_close(core__fmts[i].fmt);
+    }
+    snprintf(core__fmts[i].locale, sizeof(core__fmts[i].locale), "%s", loc);
+    core__fmts[i].style = style;
+    core__fmts[i].fmt = fmt;
+    return fmt;
+}
+
 char *core_time_format_local(int64_t ms, const char *icu_locale, int style)
 {
     UErrorCode status = U_ZERO_ERROR;
@@ -202,12 +237,14 @@ char *core_time_format_local(int64_t ms, const char *icu_locale, int style)
         loc = locale;
     }
 
-    static const UChar utc[] = {'U', 'T', 'C', 0};
-    UDateFormatStyle time_style = style == CORE_TIME_DATETIME ? UDAT_SHORT : UDAT_NONE;
-    status = U_ZERO_ERROR;
-    UDateFormat *fmt = udat_open(time_style, UDAT_LONG, loc, utc, -1, NULL, 0, &status);
-    if (U_FAILURE(status)) goto fallback;
+    /* Opening an ICU formatter costs far more than formatting, and a page
+     * formats dozens of dates: formatters are kept per (locale, style) and
+     * used under a lock (a UDateFormat is not safe to share unlocked). */
+    pthread_mutex_lock(&core__fmt_lock);
+    UDateFormat *fmt = core__formatter(loc, style);
+    if (fmt == NULL) goto fallback;
 
+    status = U_ZERO_ERROR;
     int32_t ulen = udat_format(fmt, (UDate)ms, ubuf, (int32_t)KW_ARRAY_SIZE(ubuf), NULL, &status);
     if (U_FAILURE(status) || ulen >= (int32_t)KW_ARRAY_SIZE(ubuf)) goto fallback;
 
@@ -223,10 +260,10 @@ char *core_time_format_local(int64_t ms, const char *icu_locale, int style)
         out = NULL;
         goto fallback;
     }
-    udat_close(fmt);
+    pthread_mutex_unlock(&core__fmt_lock);
     return out;
 
 fallback:
-    if (fmt) udat_close(fmt);
+    pthread_mutex_unlock(&core__fmt_lock);
     return core__format_fallback(ms, style);
 }

@@ -515,6 +515,17 @@ static int net__on_header_value(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* Whether s is an RFC 9110 token (what a header name must be). */
+static int net__is_token(kw_str_t s)
+{
+    if (s.len == 0) return 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char ch = (unsigned char)s.data[i];
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch)) return 0;
+    }
+    return 1;
+}
+
 /* The head is complete: fix the header pointers, check framing and limits,
  * decode the target, answer Expect: 100-continue and arm the body timer. */
 static int net__on_headers_complete(http_parser *p)
@@ -522,7 +533,7 @@ static int net__on_headers_complete(http_parser *p)
     net__conn_t *c = p->data;
     net__req_t *r = c->req;
     net_server_t *s = c->server;
-    int has_cl = 0, has_te = 0, expect_continue = 0;
+    int has_cl = 0, has_te = 0, expect_continue = 0, bad_name = 0;
 
     r->headers_done = 1;
     r->http_major = p->http_major;
@@ -536,12 +547,16 @@ static int net__on_headers_complete(http_parser *p)
         net_header_t *h = &r->pub.headers[i];
         h->name = (kw_str_t){r->head.data + r->spans[i].name_off, r->spans[i].name_len};
         h->value = net__trim(r->head.data + r->spans[i].value_off, r->spans[i].value_len);
+        if (!net__is_token(h->name)) bad_name = 1;
         if (kw_str_caseeq(h->name, "content-length")) has_cl = 1;
         if (kw_str_caseeq(h->name, "transfer-encoding")) has_te = 1;
         if (kw_str_caseeq(h->name, "expect") && kw_str_caseeq(h->value, "100-continue"))
             expect_continue = 1;
     }
     if (p->http_major != 1) return net__refuse(c, 400);
+    /* "Content-Length :" and the like: RFC 9112 5.1 says reject, since a
+     * proxy in front may read such a line differently (smuggling). */
+    if (bad_name) return net__refuse(c, 400);
     if (has_cl && has_te) return net__refuse(c, 400); /* request smuggling */
     if (net__req_target(r, p->method) != KW_OK) return net__refuse(c, 400);
     if ((p->flags & F_CONTENTLENGTH) && p->content_length > s->cfg.max_body_bytes)
@@ -795,25 +810,46 @@ static void net__count_status(net_server_t *s, int status)
     if (cls >= 1 && cls <= 5) s->stats.responses_by_class[cls]++;
 }
 
-/* Refuses the current input with a short error response and closes after it.
+/* Whether the target of a refused request (as far as it arrived) is under
+ * the JSON API, whose clients expect problem documents. */
+static int net__target_is_api(const net__req_t *r)
+{
+    if (r == NULL || r->url_len < 3 || memcmp(r->head.data, "/v1", 3) != 0) return 0;
+    return r->url_len == 3 || r->head.data[3] == '/' || r->head.data[3] == '?';
+}
+
+/* Refuses the current input with a short error response and closes after it:
+ * an RFC 9457 problem document for targets under /v1, else a small HTML page.
  * Only for a connection that is not in flight. */
 static void net__conn_reject(net__conn_t *c, int status)
 {
     net_server_t *s = c->server;
     const char *text = net_status_text(status);
-    kw_buf_t b = {0};
-    size_t body_len = strlen(text) + 1;
+    kw_buf_t b = {0}, body = {0};
+    int api = net__target_is_api(c->req);
 
+    if (api)
+        kw_buf_printf(&body,
+                      "{\"type\":\"/problems/http-%d\",\"title\":\"%s\",\"status\":%d,"
+                      "\"detail\":\"The request was refused before it reached the API: %s.\"}",
+                      status, text, status, text);
+    else
+        kw_buf_printf(&body,
+                      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
+                      "</head>\n<body><h1>%d %s</h1></body></html>\n",
+                      status, text, status, text);
     s->stats.rejected_limits++;
     net__count_status(s, status);
-    net__access_log(c, c->req, status, body_len);
+    net__access_log(c, c->req, status, body.len);
     net__req_free(c->req);
     c->req = NULL;
     c->discard = 1;
     c->keep = 0;
-    net__response_head(&b, s, status, "text/plain; charset=utf-8", NULL, body_len, 1, 0);
-    kw_buf_puts(&b, text);
-    kw_buf_putc(&b, '\n');
+    net__response_head(&b, s, status,
+                       api ? "application/problem+json" : "text/html; charset=utf-8",
+                       "Cache-Control: no-store\r\n", body.len, 1, 0);
+    kw_buf_append(&b, body.data, body.len);
+    kw_buf_free(&body);
     size_t len;
     char *data = kw_buf_steal(&b, &len);
     net__conn_send(c, data, len);

@@ -68,6 +68,7 @@ typedef enum {
     ST_TOKEN_INSERT,
     ST_META_GET,
     ST_META_SET,
+    ST_ISSUER_POSITION,
     ST_COUNT_
 } stmt_id_t;
 
@@ -111,8 +112,11 @@ static const char *stmt_sql[ST_COUNT_] = {
     [ST_DUE_LIST] = "SELECT id FROM releases WHERE state IN ('scheduled', 'embargoed') "
                     "AND due_at <= ?1 ORDER BY due_at, rowid",
     [ST_NEXT_DUE] = "SELECT MIN(due_at) FROM releases WHERE state IN ('scheduled', 'embargoed')",
+    /* A group is the issuer's own: another issuer naming the same group
+     * must not pass its release off as a language version of this one. */
     [ST_TRANSLATIONS] = "SELECT language, id FROM releases WHERE translation_group = ?1 "
                         "AND id <> ?2 AND state IN ('published', 'corrected') "
+                        "AND issuer_id = (SELECT issuer_id FROM releases WHERE id = ?2) "
                         "ORDER BY language",
     [ST_SECTORS_ALL] = "SELECT slug, name, media_topic FROM sectors ORDER BY position, slug",
     [ST_SECTOR_INSERT] = "INSERT INTO sectors (slug, name, media_topic, position) VALUES "
@@ -126,6 +130,7 @@ static const char *stmt_sql[ST_COUNT_] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_ISSUER_POSITION] = "SELECT COUNT(*) FROM releases WHERE issuer_id = ?1 AND rowid <= ?2",
 };
 
 /* Versioned migrations; schema_version in meta counts those applied. */
@@ -678,8 +683,10 @@ failed:
 }
 
 /* Keeps the version being replaced, so a correction never loses what was
- * published before. */
-static int save_version(conn_t *c, const core_release_t *r, int64_t at)
+ * published before. Its time is when it became current: its publication,
+ * or the correction that made it (a corrected release changes only by a
+ * correction, so that is its updated_at). */
+static int save_version(conn_t *c, const core_release_t *r)
 {
     json_t *snap = json_pack("{s:s?, s:s?, s:s?, s:s?, s:O, s:O, s:O}", "headline", r->headline,
                              "subheadline", r->subheadline, "body", r->body, "dateline_place",
@@ -688,7 +695,7 @@ static int save_version(conn_t *c, const core_release_t *r, int64_t at)
     sqlite3_stmt *st = stmt(c, ST_VERSION_INSERT);
     bind_text(st, 1, r->id);
     sqlite3_bind_int(st, 2, r->version);
-    sqlite3_bind_int64(st, 3, r->version == 1 ? r->published_at : at);
+    sqlite3_bind_int64(st, 3, r->version == 1 ? r->published_at : r->updated_at);
     bind_text(st, 4, r->correction_note);
     bind_json(st, 5, snap);
     json_decref(snap);
@@ -810,7 +817,7 @@ static int op_release_act(store_t *s, conn_t *c, store_op_t *op)
         break;
     case ACT_CORRECT:
         rc = core_release_transition(r, ACT_CORRECT, &op->who, op->now_ms, &next);
-        if (rc == KW_OK && save_version(c, orig, op->now_ms) != KW_OK) rc = KW_ERROR;
+        if (rc == KW_OK && save_version(c, orig) != KW_OK) rc = KW_ERROR;
         if (rc == KW_OK && core_release_apply_correction(r, op->input, store_sector_resolve, s,
                                                          &op->errs) != KW_OK)
             rc = KW_INVALID;
@@ -1273,11 +1280,25 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
     if (q->scope == STORE_SCOPE_PUBLIC) {
         kw_buf_puts(&sql, " AND r.state IN ('published', 'corrected') AND r.publish_seq IS NOT "
                           "NULL AND (?1 = 0 OR r.publish_seq < ?1)");
+        /* A caller may narrow the public list to one of its states. */
+        if (q->states_mask) {
+            kw_buf_puts(&sql, " AND r.state IN (''");
+            for (int i = 0; i < REL_STATE_COUNT_; i++)
+                if (q->states_mask & (1u << i)) kw_buf_printf(&sql, ", '%s'", core_state_name(i));
+            kw_buf_puts(&sql, ")");
+        }
     } else {
         kw_buf_puts(&sql, " AND r.state IN (''");
         for (int i = 0; i < REL_STATE_COUNT_; i++)
             if (q->states_mask & (1u << i)) kw_buf_printf(&sql, ", '%s'", core_state_name(i));
-        kw_buf_puts(&sql, ") AND (?1 = 0 OR r.rowid < ?1)");
+        /* An issuer's own list counts its cursor in the issuer's own
+         * releases: rowids number everyone's, so their gaps would tell
+         * how many releases others created in between. */
+        if (q->issuer_id)
+            kw_buf_puts(&sql, ") AND (?1 = 0 OR r.rowid < (SELECT x.rowid FROM releases x WHERE "
+                              "x.issuer_id = ?6 ORDER BY x.rowid LIMIT 1 OFFSET ?1 - 1))");
+        else
+            kw_buf_puts(&sql, ") AND (?1 = 0 OR r.rowid < ?1)");
     }
     if (q->language) kw_buf_puts(&sql, " AND r.language = ?2");
     if (q->sector)
@@ -1324,6 +1345,15 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
         count++;
     }
     sqlite3_finalize(st);
+    if (*next_cursor && q->scope != STORE_SCOPE_PUBLIC && q->issuer_id) {
+        /* The position of the last item among the issuer's own releases
+         * (they are never deleted, so it stays put). */
+        st = stmt(&s->reader, ST_ISSUER_POSITION);
+        bind_text(st, 1, q->issuer_id);
+        sqlite3_bind_int64(st, 2, last_key);
+        *next_cursor = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+    }
     *out = items;
     *n = count;
     return KW_OK;

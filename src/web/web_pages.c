@@ -52,7 +52,8 @@ static void page_open(kw_buf_t *b, kawat_app_t *app, const core_lang_t *lang, co
                      "initial-scale=1\">\n<title>",
                   lang->tag, lang->rtl ? "rtl" : "ltr");
     web_escape(b, title);
-    kw_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/kawat.css\">\n");
+    kw_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/kawat.css\">\n"
+                   "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n");
     if (canonical_path) {
         kw_buf_puts(b, "<link rel=\"canonical\" href=\"");
         web_escape(b, app->base_url);
@@ -105,7 +106,7 @@ static void sector_names(kw_buf_t *b, const core_release_t *r, const core_lang_t
     {
         const char *slug = json_string_value(v);
         const char *name = core_sector_name(slug, lang);
-        if (i) kw_buf_puts(b, ", ");
+        if (i) kw_buf_puts(b, core_lang_list_separator(lang));
         if (links) {
             kw_buf_printf(b, "<a href=\"/%s/?sector=", lang->tag);
             web_escape(b, slug);
@@ -244,7 +245,8 @@ static void body_with_dateline(kw_buf_t *b, kawat_app_t *app, const core_release
     if (r->dateline_place) {
         kw_buf_puts(&dl, "<strong>");
         web_escape(&dl, r->dateline_place);
-        kw_buf_puts(&dl, "</strong>, ");
+        kw_buf_puts(&dl, "</strong>");
+        kw_buf_puts(&dl, core_lang_list_separator(lang));
     }
     web_escape(&dl, date);
     kw_buf_puts(&dl, " (");

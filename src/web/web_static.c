@@ -38,8 +38,20 @@ static const char css[] =
     "nav.pager{display:flex;justify-content:space-between;margin-top:1rem}\n"
     "@media (max-width:600px){body{font-size:16px}h1{font-size:1.5rem}}\n";
 
+/* A wire: a line with signal ticks, in the accent colour. */
+static const char favicon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+    "<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b5cad\"/>"
+    "<path d=\"M4 20h6l3-9 5 14 3-9h7\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" "
+    "stroke-linejoin=\"round\" stroke-linecap=\"round\"/></svg>";
+
 void web_static(kawat_app_t *app, net_request_t *req, const char *name)
 {
+    if (strcmp(name, "favicon.svg") == 0 || strcmp(name, "favicon.ico") == 0) {
+        net_respond(req, 200, "image/svg+xml", "Cache-Control: public, max-age=86400\r\n",
+                    favicon, sizeof(favicon) - 1);
+        return;
+    }
     if (strcmp(name, "kawat.css") == 0) {
         net_respond(req, 200, "text/css; charset=utf-8",
                     "Cache-Control: public, max-age=3600\r\n", css, sizeof(css) - 1);
