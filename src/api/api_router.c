@@ -58,6 +58,18 @@ static void method_not_allowed(net_request_t *req, const char *allow)
     net_respond(req, 405, "application/problem+json", headers, body, (size_t)n);
 }
 
+/* The 405 for pages and static files: a small HTML page, as browsers and
+ * form posts expect, with the same Allow header. */
+static void page_method_not_allowed(net_request_t *req)
+{
+    static const char body[] =
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>405 Method Not Allowed"
+        "</title></head>\n<body><h1>405 Method Not Allowed</h1><p>Pages answer GET and HEAD."
+        "</p><p><a href=\"/\">Home</a></p></body></html>\n";
+    net_respond(req, 405, "text/html; charset=utf-8",
+                "Allow: GET, HEAD\r\nCache-Control: no-store\r\n", body, sizeof(body) - 1);
+}
+
 /* Splits the path into at most max segments (not decoded further; the path
  * is already percent-decoded). Returns the count, -1 if a segment is "." or
  * ".." or empty ("//"), or -2 if there are more segments (no such page).
@@ -214,7 +226,7 @@ void api_route(net_request_t *req, void *data)
     }
 
     /* Pages: GET and HEAD only. */
-    if (!is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+    if (!is_get(req)) { page_method_not_allowed(req); return; }
     if (n == 2 && kw_str_eq(seg[0], "static")) {
         char name[64];
         if (seg[1].len >= sizeof(name)) { web_error(app, req, NULL, 404); return; }

@@ -84,9 +84,103 @@ static void on_signal(uv_signal_t *h, int signum)
     srv->app.stopping = 1;
     uv_close((uv_handle_t *)&srv->sigterm, NULL);
     uv_close((uv_handle_t *)&srv->sigint, NULL);
+    /* Stop the server first, so that the answers below (parked long polls)
+     * already say "Connection: close"; it drains only on a later turn. */
+    net_server_stop(srv->app.http, on_drained, srv);
     api_wire_shutdown(&srv->app);
     sched_stop(srv->app.sched);
-    net_server_stop(srv->app.http, on_drained, srv);
+}
+
+/* Whether listen is "host:port" or "[v6]:port" with a numeric IP address
+ * and a port from 0 to 65535 (the syntax net_server_start takes). */
+static int listen_valid(const char *listen)
+{
+    char host[64];
+    const char *h = listen, *colon;
+    int v6 = listen[0] == '[';
+    if (v6) {
+        const char *close = strchr(listen, ']');
+        if (close == NULL || close[1] != ':') return 0;
+        h = listen + 1;
+        colon = close + 1;
+    } else if ((colon = strrchr(listen, ':')) == NULL) {
+        return 0;
+    }
+    size_t hlen = (size_t)(colon - h) - (size_t)v6;
+    if (hlen == 0 || hlen >= sizeof(host)) return 0;
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+    const char *p = colon + 1;
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || digits > 5 || p[digits] != '\0' || atol(p) > 65535) return 0;
+    struct sockaddr_in6 sa6;
+    struct sockaddr_in sa4;
+    return v6 ? uv_ip6_addr(host, 0, &sa6) == 0
+              : uv_ip4_addr(host, 0, &sa4) == 0 || uv_ip6_addr(host, 0, &sa6) == 0;
+}
+
+/* Checks what the types alone do not: ranges, addresses, URLs.  Zero is
+ * refused for limits and timeouts (net would silently read it as "the
+ * default"), and times must fit the unsigned milliseconds net keeps. */
+static int check_settings(char *err, size_t errsize)
+{
+    static const struct {
+        const char *name;
+        uint64_t min, max;
+        const char *range;
+    } ranges[] = {
+        {"max-body", 1, 1024ull * 1024 * 1024, "from 1 byte to 1g"},
+        {"max-header", 256, 1024 * 1024, "from 256 bytes to 1m"},
+        {"max-connections", 1, 1000000, "from 1 to 1000000"},
+        {"header-timeout", 1, 24 * 3600 * 1000ull, "from 1ms to 24h"},
+        {"body-timeout", 1, 24 * 3600 * 1000ull, "from 1ms to 24h"},
+        {"idle-timeout", 1, 24 * 3600 * 1000ull, "from 1ms to 24h"},
+        {"longpoll-max", 0, 24 * 3600 * 1000ull, "from 0s to 24h"},
+    };
+    for (size_t i = 0; i < KW_ARRAY_SIZE(ranges); i++) {
+        const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, ranges[i].name);
+        if (o->num < ranges[i].min || o->num > ranges[i].max) {
+            snprintf(err, errsize, "%s (from %s): \"%s\" is out of range (%s)", o->name, o->source,
+                     o->str, ranges[i].range);
+            return KW_INVALID;
+        }
+    }
+    const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, "listen");
+    if (!listen_valid(o->str)) {
+        snprintf(err, errsize,
+                 "%s (from %s): bad address \"%s\" (want IP:PORT or [IPv6]:PORT, "
+                 "like 127.0.0.1:8080)",
+                 o->name, o->source, o->str);
+        return KW_INVALID;
+    }
+    o = core_config_get(serve_opts, NOPTS, "wire-name");
+    size_t n = strlen(o->str);
+    int ctl = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)o->str[i] < 0x20 || o->str[i] == 0x7f) ctl = 1;
+    if (n == 0 || n > 100 || ctl || !kw_utf8_valid(o->str, n)) {
+        snprintf(err, errsize, "%s (from %s): must be 1-100 bytes of UTF-8 text on one line",
+                 o->name, o->source);
+        return KW_INVALID;
+    }
+    o = core_config_get(serve_opts, NOPTS, "base-url");
+    if (o->str) {
+        const char *u = o->str;
+        const char *rest = strncmp(u, "http://", 7) == 0    ? u + 7
+                           : strncmp(u, "https://", 8) == 0 ? u + 8
+                                                            : NULL;
+        int bad = rest == NULL || *rest == '\0' || *rest == '/' || strlen(u) > 200;
+        for (const char *c = u; !bad && *c; c++)
+            if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("\"'<>\\`", *c)) bad = 1;
+        if (bad) {
+            snprintf(err, errsize,
+                     "%s (from %s): must be an http:// or https:// URL, like "
+                     "https://wire.example.com",
+                     o->name, o->source);
+            return KW_INVALID;
+        }
+    }
+    return KW_OK;
 }
 
 static void usage(FILE *f)
@@ -106,6 +200,7 @@ int api_serve_main(int argc, char **argv)
         core_config_free(serve_opts, NOPTS);
         return 0;
     }
+    if (rc == KW_OK) rc = check_settings(err, sizeof(err));
     if (rc != KW_OK) {
         fprintf(stderr, "kawat serve: %s\n", err);
         core_config_free(serve_opts, NOPTS);

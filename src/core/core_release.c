@@ -56,6 +56,19 @@ int core_role_parse(const char *name, core_role_t *out)
     return KW_INVALID;
 }
 
+/* Cuts a UTF-8 sequence left incomplete at the end of z by a truncation
+ * ("%.60s" of a field name, a full buffer): JSON strings must be valid
+ * UTF-8, and a problem document with one that is not loses the error. */
+static void utf8_trim_partial(char *z)
+{
+    size_t n = strlen(z), lead = n;
+    while (lead > 0 && n - lead < 4 && ((unsigned char)z[lead - 1] & 0xc0) == 0x80) lead--;
+    if (lead == 0) return;
+    unsigned char c = (unsigned char)z[lead - 1];
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (n - (lead - 1) < want) z[lead - 1] = '\0';
+}
+
 void core_errors_add(core_errors_t *e, const char *field, const char *fmt, ...)
 {
     if (e->count >= KW_ARRAY_SIZE(e->items)) return;
@@ -64,6 +77,8 @@ void core_errors_add(core_errors_t *e, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->items[e->count].detail, sizeof(e->items[0].detail), fmt, ap);
     va_end(ap);
+    utf8_trim_partial(e->items[e->count].field);
+    utf8_trim_partial(e->items[e->count].detail);
     e->count++;
 }
 

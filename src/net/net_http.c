@@ -14,7 +14,8 @@
  *   BODY      body arriving (timer: body timeout, armed once);
  *   INFLIGHT  the handler owns the request (no timer: long polls are fine);
  *   WRITING   the response is queued on the socket (timer: idle timeout, a
- *             peer that does not take its response in that time is dropped);
+ *             peer that does not take its response in that time is dropped;
+ *             during a stop at most NET__STOP_WRITE_MS);
  *   LINGER    we answered and shut down our side; we read and discard until
  *             the peer closes or a short timer fires, so that unread input in
  *             the kernel does not turn our close into a reset that destroys
@@ -64,6 +65,7 @@
 #define NET__BACKLOG 1024
 #define NET__READ_BUF (64 * 1024)
 #define NET__LINGER_MS 2000
+#define NET__STOP_WRITE_MS 3000 /* during a stop, a response must be taken in this */
 
 typedef enum {
     NET__IDLE,
@@ -768,6 +770,15 @@ static void net__on_write(uv_write_t *req, int status)
     if (final) net__conn_after_response(c);
 }
 
+/* How long a peer may take to accept a response: the idle timeout, but no
+ * more than NET__STOP_WRITE_MS once the server is stopping, so that a
+ * client that does not read cannot hold a graceful stop up. */
+static uint64_t net__write_timeout(const net_server_t *s)
+{
+    return s->stopping && s->cfg.idle_timeout_ms > NET__STOP_WRITE_MS ? NET__STOP_WRITE_MS
+                                                                      : s->cfg.idle_timeout_ms;
+}
+
 /* Queues a complete response (head + body in data, taken over) and moves
  * the connection to WRITING.  On failure the connection is closed. */
 static void net__conn_send(net__conn_t *c, char *data, size_t len)
@@ -778,7 +789,7 @@ static void net__conn_send(net__conn_t *c, char *data, size_t len)
     w->final = 1;
     c->state = NET__WRITING;
     c->server->stats.bytes_out += len;
-    uv_timer_start(&c->timer, net__on_timer, c->server->cfg.idle_timeout_ms, 0);
+    uv_timer_start(&c->timer, net__on_timer, net__write_timeout(c->server), 0);
     uv_buf_t b = uv_buf_init(data, (unsigned)len);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, net__on_write) != 0) {
         free(w->data);
@@ -830,9 +841,19 @@ static void net__conn_reject(net__conn_t *c, int status)
 
     if (api)
         kw_buf_printf(&body,
-                      "{\"type\":\"/problems/http-%d\",\"title\":\"%s\",\"status\":%d,"
-                      "\"detail\":\"The request was refused before it reached the API: %s.\"}",
-                      status, text, status, text);
+                      "{\"type\":\"/problems/%s\",\"title\":\"%s\",\"status\":%d,"
+                      "\"detail\":\"The HTTP layer refused the request: %s.\"}",
+                      status == 400   ? "bad-request"
+                      : status == 408 ? "request-timeout"
+                      : status == 413 ? "content-too-large"
+                      : status == 431 ? "header-fields-too-large"
+                                      : "refused",
+                      text, status,
+                      status == 400   ? "it is not well-formed HTTP/1.1"
+                      : status == 408 ? "it did not arrive in time"
+                      : status == 413 ? "the body is larger than the server takes"
+                      : status == 431 ? "the request line and headers are too large"
+                                      : text);
     else
         kw_buf_printf(&body,
                       "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>"
@@ -845,8 +866,7 @@ static void net__conn_reject(net__conn_t *c, int status)
     c->req = NULL;
     c->discard = 1;
     c->keep = 0;
-    net__response_head(&b, s, status,
-                       api ? "application/problem+json" : "text/html; charset=utf-8",
+    net__response_head(&b, s, status, api ? "application/problem+json" : "text/html; charset=utf-8",
                        "Cache-Control: no-store\r\n", body.len, 1, 0);
     kw_buf_append(&b, body.data, body.len);
     kw_buf_free(&body);
@@ -1218,8 +1238,11 @@ void net_server_stop(net_server_t *s, void (*on_drained)(void *arg), void *arg)
         case NET__BODY:
             net__conn_close(c);
             break;
+        case NET__WRITING: /* a response still going out gets a short grace */
+            if (uv_timer_get_due_in(&c->timer) > NET__STOP_WRITE_MS)
+                uv_timer_start(&c->timer, net__on_timer, NET__STOP_WRITE_MS, 0);
+            break;
         case NET__INFLIGHT: /* closes after its response */
-        case NET__WRITING:
         case NET__LINGER:
             break;
         }

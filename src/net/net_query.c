@@ -65,7 +65,7 @@ int net_query_parse(kw_str_t query, net_params_t *out, char *field, size_t field
                 !kw_utf8_valid(value, vlen)) {
                 snprintf(field, fieldsize, "%s",
                          out->count >= QUERY_PARAMS_MAX ? "query"
-                         : (name && strlen(name) == nlen && kw_utf8_valid(name, nlen)) ? name
+                         : (name && nlen && strlen(name) == nlen && kw_utf8_valid(name, nlen)) ? name
                                                                                       : "query");
                 free(name);
                 free(value);

@@ -106,6 +106,21 @@ def test_wrong_typed_fields_are_named(server, issuer, fields, field):
     problem(server.post("/v1/releases", body, token=issuer), 422, field)
 
 
+def test_long_non_ascii_names_still_give_a_whole_problem(server, issuer, editor):
+    # Field names are cut to a length; the cut must not split a character
+    # (a problem document that is not valid UTF-8 loses its errors).
+    long_name = "x" * 59 + "é"
+    body = {"headline": "H", "body": "B", "language": "en", long_name: 1,
+            "contacts": [{"name": "Sari", "y" * 31 + "日本": "1"}]}
+    doc = problem(server.post("/v1/releases", body, token=issuer), 422)
+    fields = [e["field"] for e in doc["errors"]]
+    assert len(fields) == 2 and fields[0].startswith("xxx") and fields[1].startswith("contacts[0].")
+    rid = server.create(issuer)["id"]
+    submit(server, rid, issuer)
+    doc = problem(server.post(f"/v1/releases/{rid}/reject", {long_name: "r"}, token=editor), 422)
+    assert doc["errors"][0]["field"].startswith("xxx")
+
+
 @pytest.mark.parametrize("fields,field", [
     ({"language": "klingon"}, "language"),
     ({"sectors": ["Business", "Basket Weaving"]}, "sectors[1]"),

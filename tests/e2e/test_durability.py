@@ -122,7 +122,6 @@ def test_kill9_mid_burst_loses_no_acknowledged_release(server):
     assert len(acked) >= KILL_AFTER, len(acked)
     assert len(acked) + len(unacked) == TOTAL
     assert unacked, "the kill came after the whole burst; nothing was tested mid-flight"
-    print(f"acked {len(acked)}, unacked {len(unacked)}")
 
     server.start()
     # Every acknowledged release is there, as its issuer sees it.
@@ -162,7 +161,6 @@ def test_kill9_mid_burst_loses_no_acknowledged_release(server):
     by_headline = {}
     for it in items:
         by_headline.setdefault(it["headline"], []).append(it["id"])
-    print(f"replayed {replayed}")
     assert len(items) == TOTAL, (len(items), replayed)
     for i in range(TOTAL):
         h = release_body(i)["headline"]

@@ -194,8 +194,8 @@ def test_restart_across_the_instant(server, issuer, editor):
     assert time.time() < first
     server.stop()
     time.sleep(max(0.0, first + 1.3 - time.time()))
-    started = time.time()
     server.start()
+    started = time.time()
 
     a, seen_a = wait_published(server, ids["a"], first, late=started - first + LATE)
     b, seen_b = wait_published(server, ids["b"], first + 1, late=started - first - 1 + LATE)

@@ -1,5 +1,6 @@
 """GET /v1/wire: the wire log read from a sequence number, with filters,
 limits and long polling."""
+import socket
 import threading
 import time
 import urllib.parse
@@ -163,7 +164,8 @@ def test_long_poll_wakes_on_publish(server, issuer, editor):
     assert r.status == 200, r
     t.join(6)
     assert not t.is_alive()
-    assert result["t"] - published < 1.0, result["t"] - published
+    # Within about a second, the approve's own round trip included.
+    assert result["t"] - published < 1.5, result["t"] - published
     doc = result["r"].json()
     assert [(e["kind"], e["release"]["id"]) for e in doc["events"]] == [("publish", rid)]
     assert doc["events"][0]["release"]["headline"] == "Wakes the poll"
@@ -221,7 +223,6 @@ def test_parked_polls_are_answered_on_stop(server):
 
 
 def test_polls_whose_client_left_are_harmless(server, issuer, editor):
-    import socket
     for _ in range(3):
         s = socket.create_connection(("127.0.0.1", server.port))
         s.sendall(b"GET /v1/wire?wait=3 HTTP/1.1\r\nHost: x\r\n\r\n")

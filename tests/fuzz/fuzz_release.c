@@ -17,8 +17,10 @@
 static const char *fuzz_resolve(void *ctx, const char *name_or_slug)
 {
     static const char *const sectors[][2] = {
-        {"Business", "business"}, {"Technology", "technology"},
-        {"Top Story", "top-story"}, {"Daily News", "daily-news"},
+        {"Business", "business"},
+        {"Technology", "technology"},
+        {"Top Story", "top-story"},
+        {"Daily News", "daily-news"},
     };
     (void)ctx;
     for (size_t i = 0; i < sizeof(sectors) / sizeof(sectors[0]); i++)
@@ -59,8 +61,8 @@ static void check_errors(const core_errors_t *errs, int rc, size_t before)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_error_t jerr;
-    json_t *in = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-                            &jerr);
+    json_t *in =
+        json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (in == NULL) return 0;
 
     /* Create: headline, body and language are required. */
@@ -78,8 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     core_errors_t errs2 = {0};
     core_release_init(&e);
     json_t *base = json_pack("{s:s, s:s, s:s, s:[s], s:[s]}", "headline", "Base headline", "body",
-                             "Base body", "language", "en", "sectors", "Business", "regions",
-                             "ID");
+                             "Base body", "language", "en", "sectors", "Business", "regions", "ID");
     if (core_release_apply(&e, base, 1, FUZZ_NOW_MS, fuzz_resolve, NULL, &errs2) != KW_OK) abort();
     json_decref(base);
     rc = core_release_apply(&e, in, 0, FUZZ_NOW_MS, fuzz_resolve, NULL, &errs2);
