@@ -27,7 +27,7 @@ PY      := /usr/bin/python3
 PORT    ?= 8080
 DATA    ?= var
 
-.PHONY: all asan unit deps run check e2e browser bench clean format
+.PHONY: all asan unit deps run check e2e browser bench fuzz clean format
 
 all: $(BUILD)/kawat
 
@@ -84,6 +84,29 @@ run: deps
 
 bench: deps all
 	sh bench/run.sh $(CURDIR)/$(BUILD)/kawat
+
+# Coverage-guided fuzzing of the parsers (libFuzzer is clang's). Not part of
+# `make check`: run it after changing a parser. FUZZ_TIME seconds each.
+FUZZ_TIME ?= 60
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
+FUZZ_ICU := $(shell pkg-config --cflags --libs jansson icu-uc icu-i18n 2>/dev/null)
+
+fuzz:
+	@mkdir -p $(BUILD)/fuzz/corpus_frontmatter $(BUILD)/fuzz/corpus_query $(BUILD)/fuzz/corpus_release
+	clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_frontmatter tests/fuzz/fuzz_frontmatter.c \
+		src/core/core_frontmatter.c src/core/core_buf.c $(shell pkg-config --cflags --libs jansson)
+	clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_query tests/fuzz/fuzz_query.c src/net/net_query.c \
+		src/core/core_buf.c
+	clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_release tests/fuzz/fuzz_release.c \
+		src/core/core_release.c src/core/core_lang.c src/core/core_region.c src/core/core_time.c \
+		src/core/core_buf.c $(FUZZ_ICU)
+	@[ -n "$$(ls $(BUILD)/fuzz/corpus_frontmatter)" ] || cp demo/*.md $(BUILD)/fuzz/corpus_frontmatter/
+	@set -e; for f in frontmatter query release; do \
+		echo "== fuzz_$$f ($(FUZZ_TIME) s)"; \
+		ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) \
+			-max_len=4096 $(BUILD)/fuzz/corpus_$$f; \
+	done
 
 format:
 	clang-format -i $$(find src tests -name '*.[ch]')
