@@ -127,6 +127,10 @@ void api_me(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
  * count writes, which would hint at unpublished activity). */
 static int peer_is_loopback(const net_request_t *req)
 {
+    /* A reverse proxy on this machine is a loopback peer too: whatever it
+     * forwards carries X-Forwarded-For or Forwarded, and is not trusted. */
+    if (net_request_header(req, "x-forwarded-for") || net_request_header(req, "forwarded"))
+        return 0;
     return strncmp(req->remote_addr, "127.", 4) == 0 || strcmp(req->remote_addr, "::1") == 0 ||
            strncmp(req->remote_addr, "::ffff:127.", 11) == 0;
 }
@@ -135,7 +139,7 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
 {
     if (!peer_is_loopback(req) && who->role != ROLE_ADMIN && who->role != ROLE_EDITOR) {
         api_problem(req, 403, "forbidden", "Forbidden",
-                    "Metrics are served to loopback peers and to admin tokens.", NULL);
+                    "Metrics are served to local peers (not through a proxy) and to admin and editor tokens.", NULL);
         return;
     }
     const net_stats_t *ns = net_server_stats(app->http);

@@ -6,6 +6,7 @@
  * Only published releases are ever read here. */
 #include "web/web.h"
 #include "core/core_markdown.h"
+#include "core/core_region.h"
 #include "core/core_sector.h"
 #include "core/core_time.h"
 
@@ -139,6 +140,11 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
     if ((v = net_query_get(&p, "sector")) != NULL &&
         (q.sector = store_sector_resolve(app->store, v)) == NULL)
         goto not_found;
+    if ((v = net_query_get(&p, "region")) != NULL) {
+        const core_region_t *reg = core_region_find((kw_str_t){v, strlen(v)});
+        if (reg == NULL) goto not_found;
+        q.region = reg->code;
+    }
     if ((v = net_query_get(&p, "issuer")) != NULL) q.issuer = v;
 
     core_release_t **items = NULL;
@@ -212,9 +218,20 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
         while (k) c[j++] = tmp[--k];
         c[j] = '\0';
         kw_buf_printf(&b, "<nav class=\"pager\"><a rel=\"next\" href=\"/%s/?cursor=%s", lang->tag, c);
-        if (q.sector) {
-            kw_buf_puts(&b, "&amp;sector=");
-            web_escape(&b, q.sector);
+        /* Keep the filters on the next page (values are slugs, codes or
+         * issuer ids/slugs: escaped for the attribute, and url-safe). */
+        const char *keep[][2] = {{"sector", q.sector}, {"region", q.region}, {"issuer", q.issuer}};
+        for (size_t k2 = 0; k2 < KW_ARRAY_SIZE(keep); k2++) {
+            if (keep[k2][1] == NULL) continue;
+            kw_buf_printf(&b, "&amp;%s=", keep[k2][0]);
+            for (const char *z = keep[k2][1]; *z; z++) {
+                unsigned char ch = (unsigned char)*z;
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '-' || ch == '_' || ch == '.')
+                    kw_buf_putc(&b, (char)ch);
+                else
+                    kw_buf_printf(&b, "%%%02X", ch);
+            }
         }
         kw_buf_puts(&b, "\">");
         msg(&b, app, lang, MSG_OLDER);
