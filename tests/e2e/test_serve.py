@@ -265,9 +265,12 @@ def test_metrics_only_for_loopback_or_staff(make_server):
     r = s.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, token=editor)
     assert r.status == 200
     assert s.get("/metrics").status == 200
-    # Without --trust-proxy, the header is a client's claim and is ignored.
+    # Without --trust-proxy a forwarded request still came through a proxy
+    # (every proxied client is a loopback peer then): no metrics without a token.
     t = make_server()
-    assert t.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status == 200
+    assert t.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status == 403
+    assert t.get("/metrics", headers={"Forwarded": "for=203.0.113.9"}).status == 403
+    assert t.get("/metrics").status == 200
 
 
 # -- settings ----------------------------------------------------------------------
