@@ -21,8 +21,14 @@ static void usage(FILE *f)
             "  routes          List the HTTP routes\n"
             "  version         Print the version\n\n"
             "Every option can also come from a KAWAT_* environment variable or a config\n"
-            "file (--config FILE); each command's --help lists them.\n",
+            "file (--config FILE, shared by all commands); each command's --help lists its own.\n",
             KAWAT_VERSION);
+    fprintf(f, "\nOptions of kawat serve:\n");
+    api_serve_usage(f);
+    fprintf(f, "\nOptions of kawat user add and kawat token create:\n");
+    cli_admin_usage(f);
+    fprintf(f, "\nkawat submit and kawat tail take --server URL (KAWAT_SERVER) and --token TOKEN\n"
+               "(KAWAT_TOKEN); see kawat submit --help and kawat tail --help for the rest.\n");
 }
 
 static int routes_main(void)

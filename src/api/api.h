@@ -11,6 +11,7 @@
 #include "store/store.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <uv.h>
 
 typedef struct sched_s sched_t;
@@ -110,6 +111,8 @@ void api_after_write(kawat_app_t *app, store_op_t *op);
 
 /* ---- serving (api_serve.c) and demo content (api_demo.c) ---- */
 int api_serve_main(int argc, char **argv);
+/* Prints every option of `kawat serve` with its KAWAT_* variable. */
+void api_serve_usage(FILE *f);
 /* Loads the demo folder's .md files once into the store (published), creating an admin
  * token saved in DATA/admin-token. Returns KW_OK. */
 int api_demo_load(store_t *store, const char *demo_dir, const char *data_dir);

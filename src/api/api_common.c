@@ -33,7 +33,18 @@ void api_problem(net_request_t *req, int status, const char *slug, const char *t
     snprintf(type, sizeof(type), "/problems/%s", slug);
     char *instance = kw_strndup(req->path.data, req->path.len > 512 ? 512 : req->path.len);
     json_t *doc = json_pack("{s:s, s:s, s:i}", "type", type, "title", title, "status", status);
-    if (detail) json_object_set_new(doc, "detail", json_string(detail));
+    if (detail && kw_utf8_valid(detail, strlen(detail))) {
+        json_object_set_new(doc, "detail", json_string(detail));
+    } else if (detail) {
+        /* Client bytes quoted in a detail (a parser's "near '...'", a name
+         * cut short) must not cost the document its detail: JSON strings
+         * are UTF-8, so anything past ASCII becomes '?' here. */
+        char *d = kw_strdup(detail);
+        for (char *c = d; *c; c++)
+            if ((unsigned char)*c >= 0x80) *c = '?';
+        json_object_set_new(doc, "detail", json_string(d));
+        free(d);
+    }
     if (kw_utf8_valid(instance, strlen(instance)))
         json_object_set_new(doc, "instance", json_string(instance));
     free(instance);
@@ -56,7 +67,8 @@ void api_problem_field(net_request_t *req, int status, const char *field, const 
     core_errors_t errs = {0};
     core_errors_add(&errs, field, "%s", detail);
     char msg[300];
-    snprintf(msg, sizeof(msg), "%s: %s", field, detail);
+    /* The field as recorded: cut to its size without splitting a character. */
+    snprintf(msg, sizeof(msg), "%s: %s", errs.items[0].field, detail);
     api_problem(req, status, status == 422 ? "validation" : "bad-request",
                 status == 422 ? "Invalid request" : "Bad request", msg, &errs);
 }

@@ -183,6 +183,11 @@ static int check_settings(char *err, size_t errsize)
     return KW_OK;
 }
 
+void api_serve_usage(FILE *f)
+{
+    core_config_usage(f, serve_opts, NOPTS);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: kawat serve [options]\n\n"

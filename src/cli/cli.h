@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 int cli_submit_main(int argc, char **argv);
 int cli_tail_main(int argc, char **argv);
@@ -13,6 +14,8 @@ int cli_tail_main(int argc, char **argv);
  * directly (safe beside a running server: SQLite locks). */
 int cli_user_main(int argc, char **argv);
 int cli_token_main(int argc, char **argv);
+/* Prints the options of `kawat user add` and `kawat token create`. */
+void cli_admin_usage(FILE *f);
 
 /* The body of POST /v1/releases from a release file's front matter and
  * Markdown (used by `kawat submit` and the demo loader). Returns a new

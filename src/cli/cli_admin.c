@@ -31,6 +31,11 @@ static core_cfg_opt_t admin_opts[] = {
 };
 #define NOPTS KW_ARRAY_SIZE(admin_opts)
 
+void cli_admin_usage(FILE *f)
+{
+    core_config_usage(f, admin_opts, NOPTS);
+}
+
 static int run_op(store_t *s, store_op_t *op, const char *cmd)
 {
     int rc = store_exec(s, op);

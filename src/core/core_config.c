@@ -92,6 +92,22 @@ static core_cfg_opt_t *find(core_cfg_opt_t *opts, size_t n, const char *name, si
     return NULL;
 }
 
+/* One config file serves every command: a setting another command takes
+ * is skipped here, while a name no command knows is an error (a typo). */
+static const char *const core__all_keys[] = {
+    "listen", "data", "base-url", "wire-name", "default-language", "access-log", "max-body",
+    "max-header", "max-connections", "header-timeout", "body-timeout", "idle-timeout",
+    "longpoll-max", "trust-proxy", "demo", "demo-dir", "name", "role", "issuer", "email", "user",
+    "password-stdin", "server", "token"};
+
+static int core__shared_key(const char *name, size_t len)
+{
+    for (size_t i = 0; i < KW_ARRAY_SIZE(core__all_keys); i++)
+        if (strlen(core__all_keys[i]) == len && strncmp(core__all_keys[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
 static int load_file(core_cfg_opt_t *opts, size_t n, const char *path, char *err, size_t errsize)
 {
     FILE *f = fopen(path, "r");
@@ -120,6 +136,7 @@ static int load_file(core_cfg_opt_t *opts, size_t n, const char *path, char *err
         while (vend > v && isspace((unsigned char)vend[-1])) vend--;
         *vend = '\0';
         core_cfg_opt_t *o = find(opts, n, p, (size_t)(kend - p));
+        if (o == NULL && core__shared_key(p, (size_t)(kend - p))) continue;
         if (o == NULL) {
             snprintf(err, errsize, "config %s:%d: unknown setting \"%.*s\"", path, lineno,
                      (int)(kend - p), p);

@@ -410,7 +410,9 @@ def test_bad_query_strings(server):
         for path in ("/v1/releases", "/v1/wire", "/v1/queue"):
             r = server.get(path + "?" + query)
             assert r.status == 400, (path, query, r)
-            assert_problem(r, 400)
+            doc = assert_problem(r, 400)
+            if query.startswith("language="):
+                assert doc["field"] == "language", doc
         r = raw_one(server, req_bytes("GET", "/en/?" + query))
         assert r.status == 400, (query, r)
         assert_4xx_clear(r, v1=False)
@@ -419,6 +421,25 @@ def test_bad_query_strings(server):
 def test_wire_numbers_do_not_overflow(server):
     assert_problem(server.get("/v1/wire?after=99999999999999999999999"), 400, "after")
     assert_problem(server.get("/v1/wire?limit=99999999999999999999999"), 400, "limit")
+
+
+def test_problem_details_survive_names_cut_mid_character(server, issuer):
+    """Field and parameter names are echoed cut to a size; a cut inside a
+    multi-byte character must not cost the problem its detail or field."""
+    for n in range(56, 64):
+        r = server.get("/v1/releases?" + "a" * n + "%C3%A9=1")
+        doc = assert_problem(r, 400)
+        assert "unknown query parameter" in doc.get("detail", ""), doc
+        assert doc["field"].startswith("a" * min(n, 50)), doc
+        key = "b" * n + "\u00e9\u4e2d"
+        r = server.post("/v1/releases", dict(GOOD, **{key: 1}), token=issuer)
+        doc = assert_problem(r, 422)
+        assert "unknown field" in doc.get("detail", ""), doc
+        assert doc["field"].startswith("b" * min(n, 50)), doc
+    # Bytes that are not UTF-8 quoted back by the JSON parser.
+    r = post_raw_json(server, issuer, b"\xc3\xa9\xff\xfe")
+    doc = assert_problem(r, 400, "body")
+    assert doc.get("detail"), doc
 
 
 def test_query_limits(server):

@@ -321,8 +321,6 @@ def test_config_precedence(make_server, tmp_path):
     s.stop()
 
 
-@pytest.mark.xfail(reason="core_config.c: a config file shared through KAWAT_CONFIG makes every "
-                          "other command fail on serve's settings (unknown setting \"wire-name\")")
 def test_config_file_shared_by_commands(tmp_path):
     cfg = tmp_path / "kawat.conf"
     cfg.write_text("wire-name = Shared\n")
@@ -437,8 +435,6 @@ def test_top_level_help():
     assert run_kawat("help").stdout == p.stdout
 
 
-@pytest.mark.xfail(reason="src/main.c usage() lists the commands but not serve's options or "
-                          "their KAWAT_* variables (it points to `kawat serve --help`)")
 def test_top_level_help_mentions_every_option():
     p = run_kawat("--help")
     for opt in SERVE_OPTIONS:
