@@ -26,7 +26,7 @@ static core_cfg_opt_t serve_opts[] = {
     {"max-body", "KAWAT_MAX_BODY", CFG_SIZE, "1m", "Largest request body; 413 past it.", 0, 0, 0},
     {"max-header", "KAWAT_MAX_HEADER", CFG_SIZE, "16k",
      "Largest request line plus headers; 431 past it.", 0, 0, 0},
-    {"max-connections", "KAWAT_MAX_CONNECTIONS", CFG_SIZE, "10000",
+    {"max-connections", "KAWAT_MAX_CONNECTIONS", CFG_COUNT, "10000",
      "Open connections at most; more are closed at once.", 0, 0, 0},
     {"header-timeout", "KAWAT_HEADER_TIMEOUT", CFG_MS, "10s",
      "Time a client has to send a whole request head (slow-loris guard); 408 past it.", 0, 0, 0},

@@ -19,6 +19,7 @@ int core_config_parse_size(const char *z, uint64_t *out)
     else if (*end == 'g' || *end == 'G') mul = 1024ull * 1024 * 1024, end++;
     if (*end == 'b' || *end == 'B') end++;
     if (*end) return KW_INVALID;
+    if (v > UINT64_MAX / mul) return KW_INVALID; /* would wrap */
     *out = v * mul;
     return KW_OK;
 }
@@ -36,6 +37,7 @@ int core_config_parse_ms(const char *z, uint64_t *out)
     else if (strcmp(end, "m") == 0) mul = 60000, end += 1;
     else if (strcmp(end, "h") == 0) mul = 3600000, end += 1;
     if (*end) return KW_INVALID;
+    if (v > UINT64_MAX / mul) return KW_INVALID; /* would wrap */
     *out = v * mul;
     return KW_OK;
 }
@@ -61,6 +63,14 @@ static int set_value(core_cfg_opt_t *o, const char *value, const char *source, c
     case CFG_SIZE:
         rc = core_config_parse_size(value, &num);
         break;
+    case CFG_COUNT: {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        rc = (!isdigit((unsigned char)*value) || *end || errno) ? KW_INVALID : KW_OK;
+        num = v;
+        break;
+    }
     case CFG_MS:
         rc = core_config_parse_ms(value, &num);
         break;
@@ -75,6 +85,7 @@ static int set_value(core_cfg_opt_t *o, const char *value, const char *source, c
                  o->type == CFG_SIZE  ? " (expected bytes like 1048576 or 1m)"
                  : o->type == CFG_MS  ? " (expected a duration like 30s or 500ms)"
                  : o->type == CFG_BOOL ? " (expected true or false)"
+                 : o->type == CFG_COUNT ? " (expected a whole number)"
                                        : "");
         return KW_INVALID;
     }
@@ -225,6 +236,7 @@ void core_config_usage(FILE *f, const core_cfg_opt_t *opts, size_t n)
         const char *arg = opts[i].type == CFG_BOOL   ? ""
                           : opts[i].type == CFG_SIZE ? " BYTES"
                           : opts[i].type == CFG_MS   ? " DURATION"
+                          : opts[i].type == CFG_COUNT ? " N"
                                                      : " VALUE";
         fprintf(f, "  --%s%s  (%s", opts[i].name, arg, opts[i].env);
         if (opts[i].def) fprintf(f, ", default %s", opts[i].def);

@@ -6,7 +6,7 @@
 #include "core/core.h"
 #include <stdio.h>
 
-typedef enum { CFG_STRING, CFG_SIZE, CFG_MS, CFG_BOOL } core_cfg_type_t;
+typedef enum { CFG_STRING, CFG_SIZE, CFG_MS, CFG_BOOL, CFG_COUNT } core_cfg_type_t;
 
 typedef struct {
     const char *name;  /* long option and config-file key: "listen" */
