@@ -17,7 +17,7 @@
 typedef struct sched_s sched_t;
 typedef struct api_waiter_s api_waiter_t;
 
-typedef struct {
+typedef struct kawat_app_s {
     uv_loop_t *loop;
     store_t *store;
     net_server_t *http;
@@ -31,6 +31,13 @@ typedef struct {
 
     api_waiter_t *waiters;  /* parked long polls on /v1/wire */
     size_t nwaiters;
+
+    /* Live distribution: the stream engine sets both (NULL until it does).
+     * on_subscriber is called on the loop after every committed subscriber
+     * op (STORE_OP_IS_SUBSCRIBER, rc KW_OK), with op->subscriber set, so the
+     * matcher and open streams follow the change. */
+    void (*on_subscriber)(struct kawat_app_s *app, store_op_t *op);
+    void *streams;
 
     /* counters for /metrics */
     uint64_t releases_created;
@@ -103,10 +110,30 @@ void api_sectors_add(kawat_app_t *app, net_request_t *req, const core_principal_
 void api_languages_list(kawat_app_t *app, net_request_t *req);
 void api_regions_list(kawat_app_t *app, net_request_t *req);
 void api_me(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+
+/* ---- subscribers (api_subscribers.c) ---- */
+/* POST /v1/subscribers: anyone signs up; editors and admins may set trusted. */
+void api_subscribers_create(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+/* GET /v1/subscribers: editors and admins. */
+void api_subscribers_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+/* GET, PATCH, DELETE /v1/subscribers/{id}: the subscriber's own token, an
+ * editor or an admin; anyone else gets api_subscriber_not_found. */
+void api_subscribers_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                         const char *id);
+void api_subscribers_update(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                            const char *id);
+void api_subscribers_delete(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                            const char *id);
+/* The 404 for subscribers: the same bytes whether the id never existed or
+ * belongs to someone else. */
+void api_subscriber_not_found(net_request_t *req);
+/* A subscriber as the API shows it (no internal number). Caller decrefs. */
+json_t *api_subscriber_json(const store_subscriber_t *sub);
 void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
 
-/* Called on the loop after any committed op that appended wire events or
- * changed schedules: wakes long polls and re-arms the scheduler. */
+/* Called on the loop after any committed op that appended wire events,
+ * changed schedules or changed a subscriber: wakes long polls, re-arms the
+ * scheduler and tells the stream engine (app->on_subscriber). */
 void api_after_write(kawat_app_t *app, store_op_t *op);
 
 /* ---- serving (api_serve.c) and demo content (api_demo.c) ---- */

@@ -4,6 +4,7 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_sector.h"
+#include "net/stream.h"
 #include "sched/sched.h"
 
 #include <stdio.h>
@@ -120,6 +121,15 @@ void api_me(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
         json_t *iss = store_issuer_get(app->store, who->issuer_id);
         json_object_set_new(o, "issuer", iss ? iss : json_null());
     }
+    if (who->subscriber_id[0]) {
+        store_subscriber_t *sub = NULL;
+        if (store_subscriber_get(app->store, who->subscriber_id, &sub) == KW_OK) {
+            json_object_set_new(o, "subscriber", api_subscriber_json(sub));
+            store_subscriber_free(sub);
+        } else {
+            json_object_set_new(o, "subscriber", json_null());
+        }
+    }
     api_json(req, 200, o, NULL);
 }
 
@@ -211,6 +221,7 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
                   (unsigned long long)app->releases_published,
                   (unsigned long long)sched_passes(app->sched), app->nwaiters,
                   (unsigned long long)app->auth_failures);
+    stream_hub_metrics(app->streams, &b);
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                 "Cache-Control: no-store\r\n", b.data, b.len);
     kw_buf_free(&b);
@@ -224,4 +235,13 @@ void api_after_write(kawat_app_t *app, store_op_t *op)
         (op->release->state == REL_SCHEDULED || op->release->state == REL_EMBARGOED ||
          op->action == ACT_WITHDRAW || op->action == ACT_REJECT))
         sched_poke(app->sched);
+    if (STORE_OP_IS_SUBSCRIBER(op->kind) && op->rc == KW_OK && app->on_subscriber)
+        app->on_subscriber(app, op);
+    if (app->streams) {
+        if (op->last_seq) stream_hub_publish(app->streams);
+        if (op->kind == STORE_OP_RELEASE_ACT && op->rc == KW_OK && op->release &&
+            op->release->state == REL_EMBARGOED &&
+            (op->action == ACT_APPROVE || op->action == ACT_SCHEDULE))
+            stream_hub_embargo(app->streams, op->release);
+    }
 }

@@ -2,6 +2,7 @@
  * /v1, the operational endpoints, static files and the pages. */
 #include "api/api.h"
 #include "core/core_lang.h"
+#include "net/stream.h"
 #include "web/web.h"
 
 #include <http_parser.h>
@@ -29,6 +30,13 @@ static const api_route_info_t routes[] = {
     {"POST", "/v1/releases/{id}/correct", "Correct a published release, saying what changed"},
     {"POST", "/v1/releases/{id}/withdraw", "Withdraw: published ones leave a tombstone"},
     {"GET", "/v1/wire", "The wire log from a sequence number, with filters and long poll"},
+    {"GET", "/v1/stream", "Live stream (Server-Sent Events), filtered, resumable"},
+    {"GET", "/v1/ws", "Live stream (WebSocket), filtered, resumable, filter changes live"},
+    {"POST", "/v1/subscribers", "Sign up a desktop, journalist or outlet with its filters; answers its token"},
+    {"GET", "/v1/subscribers", "List subscribers, newest first, with cursor pagination (editor, admin)"},
+    {"GET", "/v1/subscribers/{id}", "One subscriber (its own token, editor, admin)"},
+    {"PATCH", "/v1/subscribers/{id}", "Change a subscriber's kind, name, e-mail, filters; trusted (editor)"},
+    {"DELETE", "/v1/subscribers/{id}", "Delete a subscriber and revoke its tokens"},
     {"GET", "/", "The home page in the default language"},
     {"GET", "/{language}/", "The latest releases in a language"},
     {"GET", "/{language}/releases/{id}", "A release page"},
@@ -126,6 +134,24 @@ static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
         if (is_get(req)) { api_releases_list(app, req, &who, 1); return; }
         { method_not_allowed(req, "GET, HEAD"); return; }
     }
+    if (n == 2 && kw_str_eq(a, "stream")) {
+        if (!is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+        if (app->streams == NULL) {
+            api_problem(req, 503, "unavailable", "Streams are off", "Use GET /v1/wire.", NULL);
+            return;
+        }
+        stream_sse_open(app->streams, req, &who);
+        return;
+    }
+    if (n == 2 && kw_str_eq(a, "ws")) {
+        if (req->method != HTTP_GET) { method_not_allowed(req, "GET"); return; }
+        if (app->streams == NULL) {
+            api_problem(req, 503, "unavailable", "Streams are off", "Use GET /v1/wire.", NULL);
+            return;
+        }
+        stream_ws_open(app->streams, req, &who);
+        return;
+    }
     if (n == 2 && kw_str_eq(a, "wire")) {
         if (is_get(req)) { api_wire_get(app, req, &who); return; }
         { method_not_allowed(req, "GET, HEAD"); return; }
@@ -146,6 +172,20 @@ static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
     if (n == 2 && kw_str_eq(a, "me")) {
         if (is_get(req)) { api_me(app, req, &who); return; }
         { method_not_allowed(req, "GET, HEAD"); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "subscribers")) {
+        if (req->method == HTTP_POST) { api_subscribers_create(app, req, &who); return; }
+        if (is_get(req)) { api_subscribers_list(app, req, &who); return; }
+        { method_not_allowed(req, "GET, HEAD, POST"); return; }
+    }
+    if (n == 3 && kw_str_eq(a, "subscribers")) {
+        int known = is_get(req) || req->method == HTTP_PATCH || req->method == HTTP_DELETE;
+        if (!known) { method_not_allowed(req, "GET, HEAD, PATCH, DELETE"); return; }
+        /* An id of the wrong shape is a subscriber that does not exist. */
+        if (!id_copy(seg[2], id, sizeof(id))) { api_subscriber_not_found(req); return; }
+        if (is_get(req)) { api_subscribers_get(app, req, &who, id); return; }
+        if (req->method == HTTP_PATCH) { api_subscribers_update(app, req, &who, id); return; }
+        { api_subscribers_delete(app, req, &who, id); return; }
     }
     if ((n == 3 || n == 4) && kw_str_eq(a, "releases")) {
         if (!id_copy(seg[2], id, sizeof(id))) {

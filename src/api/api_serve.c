@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "core/core_config.h"
 #include "core/core_lang.h"
+#include "net/stream.h"
 #include "sched/sched.h"
 
 #include <signal.h>
@@ -42,6 +43,18 @@ static core_cfg_opt_t serve_opts[] = {
      "Load the demo releases on first start and print an admin token.", 0, 0, 0},
     {"demo-dir", "KAWAT_DEMO_DIR", CFG_STRING, "demo", "Folder of demo release files (.md).", 0, 0,
      0},
+    {"stream-workers", "KAWAT_STREAM_WORKERS", CFG_COUNT, "0",
+     "Loop threads for SSE and WebSocket streams; 0 = one per core.", 0, 0, 0},
+    {"stream-max-queue", "KAWAT_STREAM_MAX_QUEUE", CFG_SIZE, "1m",
+     "Output a stream may have queued; a subscriber that falls further behind is cut off "
+     "(it resumes from its last id).",
+     0, 0, 0},
+    {"stream-max-connections", "KAWAT_STREAM_MAX_CONNECTIONS", CFG_COUNT, "19000",
+     "Stream connections at most; more are answered 503.", 0, 0, 0},
+    {"stream-heartbeat", "KAWAT_STREAM_HEARTBEAT", CFG_MS, "15s",
+     "Interval of SSE comment heartbeats and WebSocket pings.", 0, 0, 0},
+    {"stream-replay-max", "KAWAT_STREAM_REPLAY_MAX", CFG_COUNT, "1000",
+     "Events replayed per (re)connection; a client further behind resumes in steps.", 0, 0, 0},
 };
 #define NOPTS KW_ARRAY_SIZE(serve_opts)
 
@@ -70,9 +83,17 @@ static void on_sched_published(store_op_t *op, void *arg)
 static void on_drained(void *arg)
 {
     server_t *srv = arg;
-    /* Every request is answered; commit what is queued and stop the
-     * writer. Nothing else keeps the loop alive after this. */
+    /* Every request is answered: close the streams (their clients resume
+     * elsewhere or after the restart from their last id), commit what is
+     * queued and stop the writer. Nothing else keeps the loop alive. */
+    stream_hub_stop(srv->app.streams, NULL, NULL);
+    srv->app.streams = NULL;
     store_writer_stop(srv->app.store);
+}
+
+static void on_subscriber(kawat_app_t *app, store_op_t *op)
+{
+    stream_hub_subscriber_changed(app->streams, op);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -136,6 +157,11 @@ static int check_settings(char *err, size_t errsize)
         {"body-timeout", 1, 24 * 3600 * 1000ull, "from 1ms to 24h"},
         {"idle-timeout", 1, 24 * 3600 * 1000ull, "from 1ms to 24h"},
         {"longpoll-max", 0, 24 * 3600 * 1000ull, "from 0s to 24h"},
+        {"stream-workers", 0, 64, "from 0 (one per core) to 64"},
+        {"stream-max-queue", 1024, 1024ull * 1024 * 1024, "from 1k to 1g"},
+        {"stream-max-connections", 1, 1000000, "from 1 to 1000000"},
+        {"stream-heartbeat", 100, 3600 * 1000ull, "from 100ms to 1h"},
+        {"stream-replay-max", 1, 1000000, "from 1 to 1000000"},
     };
     for (size_t i = 0; i < KW_ARRAY_SIZE(ranges); i++) {
         const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, ranges[i].name);
@@ -282,6 +308,20 @@ int api_serve_main(int argc, char **argv)
                  net_server_port(app->http));
         app->base_url = kw_strdup(buf);
     }
+    stream_config_t sc;
+    stream_config_defaults(&sc);
+    sc.workers = (unsigned)opt_num("stream-workers");
+    sc.max_queue_bytes = opt_num("stream-max-queue");
+    sc.max_connections = opt_num("stream-max-connections");
+    sc.heartbeat_ms = (unsigned)opt_num("stream-heartbeat");
+    sc.replay_max = opt_num("stream-replay-max");
+    sc.base_url = app->base_url;
+    sc.wire_name = app->wire_name;
+    app->streams = stream_hub_start(&loop, app->store, &sc);
+    if (app->streams == NULL) {
+        fprintf(stderr, "kawat serve: cannot start the stream workers; streams are off\n");
+    }
+    app->on_subscriber = on_subscriber;
     app->sched = sched_start(&loop, app->store, on_sched_published, app);
 
     uv_signal_init(&loop, &srv->sigterm);

@@ -37,12 +37,14 @@ typedef enum {
 
 typedef enum { ROLE_NONE, ROLE_SUBSCRIBER, ROLE_ISSUER, ROLE_EDITOR, ROLE_ADMIN } core_role_t;
 
-/* Who is asking. issuer_id is set for issuer users. */
+/* Who is asking. issuer_id is set for issuer users, subscriber_id for
+ * subscriber users that have a subscriber (made by POST /v1/subscribers). */
 typedef struct {
     core_role_t role;
     char user_id[32];
     char issuer_id[32];
     char name[128];
+    char subscriber_id[32];
 } core_principal_t;
 
 typedef struct {

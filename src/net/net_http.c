@@ -1103,6 +1103,37 @@ void net_respond(net_request_t *req, int status, const char *content_type, const
     net__conn_send(c, data, out_len);
 }
 
+int net_request_detach(net_request_t *req, int status, uv_os_sock_t *out)
+{
+    net__req_t *r = (net__req_t *)req;
+    net__conn_t *c = req->conn__;
+    net_server_t *s = c->server;
+    uv_os_fd_t fd;
+    int copy = -1;
+
+    if (!c->closing && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) copy = dup(fd);
+    if (copy < 0) {
+        if (!c->closing) {
+            net_respond(req, 503, "text/plain; charset=utf-8", NULL, "busy\n", 5);
+            return KW_ERROR;
+        }
+        net__access_log(c, r, 499, 0);
+        net__req_free(r);
+        c->req = NULL;
+        net__conn_maybe_free(c);
+        return KW_ERROR;
+    }
+    net__count_status(s, status);
+    net__access_log(c, r, status, 0);
+    net__req_free(r);
+    c->req = NULL;
+    /* Our handle goes; the duplicate keeps the socket open for its new
+     * owner. */
+    net__conn_close(c);
+    *out = (uv_os_sock_t)copy;
+    return KW_OK;
+}
+
 /* ---- the server ------------------------------------------------------------ */
 
 /* Parses "host:port" or "[v6]:port" into sa.  Returns KW_OK or KW_INVALID. */

@@ -96,6 +96,16 @@ const kw_str_t *net_request_header(const net_request_t *req, const char *name);
 void net_respond(net_request_t *req, int status, const char *content_type,
                  const char *headers, const void *body, size_t len);
 
+/* Takes a request's connection away from the HTTP server for a long-lived
+ * stream that another loop will own (SSE, WebSocket): logs the request with
+ * status, frees req, closes the server's handle and gives the caller a
+ * duplicate of the socket in *out (the caller closes it). The caller writes
+ * the response head itself. Bytes the client sent after the request are
+ * not kept (SSE clients send none; WebSocket clients wait for the 101).
+ * Returns KW_OK, or KW_ERROR when the client is gone or no descriptor is
+ * left (then req is already answered or freed). */
+int net_request_detach(net_request_t *req, int status, uv_os_sock_t *out);
+
 /* Whether the client of a parked request is still connected. */
 int net_request_alive(const net_request_t *req);
 

@@ -1,5 +1,6 @@
 /* store.h -- kawat's durable state behind one interface: releases and their
- * versions, the wire log, issuers, users, tokens, sectors, idempotency keys.
+ * versions, the wire log, issuers, users, tokens, sectors, idempotency keys,
+ * subscribers and their filters.
  *
  * Reads are synchronous and fast (called on the loop thread: a reader
  * connection on a WAL database reads from the page cache). Writes are
@@ -17,6 +18,25 @@
 
 typedef struct store_s store_t;
 typedef struct store_op_s store_op_t;
+
+/* A subscriber: a desktop, journalist or outlet with the filters that say
+ * what it receives. Each has its own user (role subscriber) whose tokens
+ * act for it. */
+typedef struct {
+    uint32_t num;        /* dense number for the matcher; never reused, not public */
+    char id[32];         /* public id: 's' + 15 base32 characters */
+    char kind[16];       /* "desktop", "journalist" or "outlet" */
+    char *name;
+    char *email;         /* NULL if none */
+    int trusted;         /* 1: may receive embargoed releases early (editors set it) */
+    json_t *filters;     /* array of canonical filter objects (match_filter_to_json) */
+    char user_id[32];
+    int64_t created_at, updated_at; /* ms UTC */
+} store_subscriber_t;
+
+#define STORE_SUBSCRIBER_FILTERS_MAX 10
+#define STORE_SUBSCRIBER_NAME_MAX 200  /* bytes */
+#define STORE_SUBSCRIBER_EMAIL_MAX 254
 
 /* Opens (creating if needed) the store in data_dir and applies pending
  * migrations. Returns KW_OK, or KW_ERROR with a message in err. */
@@ -42,8 +62,26 @@ typedef enum {
     STORE_OP_SECTOR_ADD,     /* input: {name, slug?, media_topic?} */
     STORE_OP_ISSUER_ENSURE,  /* input: {name}: finds or creates an issuer */
     STORE_OP_USER_ADD,       /* input: {name, role, issuer?, email?, password_hash?} */
-    STORE_OP_TOKEN_CREATE    /* input: {user_id, token_hash, name?} */
+    STORE_OP_TOKEN_CREATE,   /* input: {user_id, token_hash, name?} */
+    /* Subscribers. The input is already validated by the caller (filters in
+     * canonical form); the store checks who may do it and the shape again.
+     * Results: op->subscriber (the row after the op; for a delete, the row
+     * as it was) and op->output (store_subscriber_json of it). */
+    STORE_OP_SUBSCRIBER_CREATE, /* input: {kind, name, email?, trusted?, filters,
+                                   token_hash}: a user of role subscriber, the
+                                   subscriber and its first token. trusted only
+                                   when who is an editor or admin */
+    STORE_OP_SUBSCRIBER_UPDATE, /* subscriber_id + input: any of {kind, name, email,
+                                   trusted, filters}; who: the subscriber itself,
+                                   an editor or an admin (trusted: editor, admin) */
+    STORE_OP_SUBSCRIBER_DELETE  /* subscriber_id; who as for update: removes the
+                                   subscriber and revokes its user's tokens */
 } store_op_kind_t;
+
+/* Whether kind is one of the subscriber ops. */
+#define STORE_OP_IS_SUBSCRIBER(kind)                                                               \
+    ((kind) == STORE_OP_SUBSCRIBER_CREATE || (kind) == STORE_OP_SUBSCRIBER_UPDATE ||            \
+     (kind) == STORE_OP_SUBSCRIBER_DELETE)
 
 typedef void (*store_done_fn)(store_op_t *op);
 
@@ -52,6 +90,7 @@ struct store_op_s {
     core_principal_t who;
     core_action_t action;
     char release_id[32];
+    char subscriber_id[32]; /* for STORE_OP_SUBSCRIBER_UPDATE and _DELETE */
     json_t *input;         /* owned by the op (decref'd by store_op_free) */
     char idem_key[129];    /* Idempotency-Key, "" if none */
     char idem_hash[65];    /* hash of the request the key came with */
@@ -66,6 +105,7 @@ struct store_op_s {
     int64_t last_seq;        /* highest wire sequence the op appended, 0 if none */
     int published;           /* releases this op published */
     json_t *output;          /* other results (ids), owned by the op */
+    store_subscriber_t *subscriber; /* subscriber ops: see above (owned by the op) */
     char message[160];       /* detail for rc other than KW_OK/KW_INVALID */
 
     store_done_fn done;
@@ -151,6 +191,33 @@ const char *store_sector_resolve(void *store, const char *name_or_slug);
 
 /* Issuer by id or slug as {id, slug, name}; NULL if none. */
 json_t *store_issuer_get(store_t *s, const char *id_or_slug);
+
+/* ---- subscribers ---- */
+
+/* The subscriber with id, allocated (store_subscriber_free), or
+ * KW_NOTFOUND. The caller decides who may see it. */
+int store_subscriber_get(store_t *s, const char *id, store_subscriber_t **out);
+void store_subscriber_free(store_subscriber_t *sub);
+
+/* The subscriber as JSON: {num, id, kind, name, email, trusted, filters,
+ * created_at, updated_at} with RFC 3339 times. num is internal: public
+ * answers leave it out. Caller decrefs. */
+json_t *store_subscriber_json(const store_subscriber_t *sub);
+
+/* Calls fn for every subscriber in ascending num, with a subscriber valid
+ * only during the call (copy what you keep; json_incref the filters). One
+ * sequential scan on the reader connection: for loading the matcher at
+ * start. fn returns KW_OK to go on; anything else stops the scan and is
+ * returned. Returns KW_OK after the last one, KW_ERROR if the read failed. */
+typedef int (*store_subscriber_fn)(const store_subscriber_t *sub, void *arg);
+int store_subscribers_each(store_t *s, store_subscriber_fn fn, void *arg);
+
+/* Subscribers newest first, optionally of one kind (NULL = all), at most
+ * limit (default 20), after cursor (0 = first page). *out is an array of
+ * n (free each with store_subscriber_free, then the array); *next_cursor
+ * is 0 on the last page. */
+int store_subscriber_list(store_t *s, const char *kind, int64_t cursor, size_t limit,
+                          store_subscriber_t ***out, size_t *n, int64_t *next_cursor);
 
 /* Counts for /metrics, public-safe: published releases and wire length. */
 typedef struct {

@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "auth/auth.h"
 #include "core/core_sector.h"
+#include "core/core_time.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -40,6 +41,9 @@
     "r.rowid"
 #define REL_FROM " FROM releases r JOIN issuers i ON i.id = r.issuer_id "
 #define REL_NCOLS 27
+
+#define SUB_COLS                                                                                   \
+    "num, id, kind, name, email, trusted, filters, user_id, created_at, updated_at"
 
 typedef enum {
     ST_TOKEN_PRINCIPAL,
@@ -69,12 +73,22 @@ typedef enum {
     ST_META_GET,
     ST_META_SET,
     ST_ISSUER_POSITION,
+    ST_SUBSCRIBER_INSERT,
+    ST_SUBSCRIBER_GET,
+    ST_SUBSCRIBER_UPDATE,
+    ST_SUBSCRIBER_DELETE,
+    ST_SUBSCRIBERS_ALL,
+    ST_SUBSCRIBERS_PAGE,
+    ST_USER_RENAME,
+    ST_TOKENS_REVOKE,
     ST_COUNT_
 } stmt_id_t;
 
 static const char *stmt_sql[ST_COUNT_] = {
-    [ST_TOKEN_PRINCIPAL] = "SELECT u.id, u.role, COALESCE(u.issuer_id, ''), u.name FROM tokens t "
+    [ST_TOKEN_PRINCIPAL] = "SELECT u.id, u.role, COALESCE(u.issuer_id, ''), u.name, "
+                           "COALESCE(s.id, '') FROM tokens t "
                            "JOIN users u ON u.id = t.user_id "
+                           "LEFT JOIN subscribers s ON s.user_id = u.id "
                            "WHERE t.hash = ?1 AND t.revoked_at IS NULL",
     [ST_RELEASE_GET] = "SELECT " REL_COLS REL_FROM "WHERE r.id = ?1",
     [ST_RELEASE_INSERT] =
@@ -131,6 +145,19 @@ static const char *stmt_sql[ST_COUNT_] = {
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [ST_ISSUER_POSITION] = "SELECT COUNT(*) FROM releases WHERE issuer_id = ?1 AND rowid <= ?2",
+    [ST_SUBSCRIBER_INSERT] = "INSERT INTO subscribers (id, kind, name, email, trusted, filters, "
+                             "user_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                             "?7, ?8, ?9)",
+    [ST_SUBSCRIBER_GET] = "SELECT " SUB_COLS " FROM subscribers WHERE id = ?1",
+    [ST_SUBSCRIBER_UPDATE] = "UPDATE subscribers SET kind = ?2, name = ?3, email = ?4, "
+                             "trusted = ?5, filters = ?6, updated_at = ?7 WHERE id = ?1",
+    [ST_SUBSCRIBER_DELETE] = "DELETE FROM subscribers WHERE id = ?1",
+    [ST_SUBSCRIBERS_ALL] = "SELECT " SUB_COLS " FROM subscribers ORDER BY num",
+    [ST_SUBSCRIBERS_PAGE] = "SELECT " SUB_COLS " FROM subscribers WHERE (?1 IS NULL OR kind = ?1) "
+                            "AND (?2 = 0 OR num < ?2) ORDER BY num DESC LIMIT ?3",
+    [ST_USER_RENAME] = "UPDATE users SET name = ?2 WHERE id = ?1",
+    [ST_TOKENS_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 "
+                         "AND revoked_at IS NULL",
 };
 
 /* Versioned migrations; schema_version in meta counts those applied. */
@@ -174,6 +201,18 @@ static const char *migrations[] = {
     "CREATE TABLE idempotency (user_id TEXT NOT NULL, key TEXT NOT NULL, "
     "  request_hash TEXT NOT NULL, release_id TEXT NOT NULL, created_at INTEGER NOT NULL, "
     "  PRIMARY KEY (user_id, key));",
+
+    /* 2: subscribers. num is the matcher's dense number (AUTOINCREMENT: a
+     * deleted subscriber's number is never given to another); id is the
+     * public one. Each subscriber has its own user of role subscriber,
+     * whose tokens act for it. */
+    "CREATE TABLE subscribers (num INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+    "  kind TEXT NOT NULL CHECK (kind IN ('desktop', 'journalist', 'outlet')), "
+    "  name TEXT NOT NULL, email TEXT, "
+    "  trusted INTEGER NOT NULL DEFAULT 0 CHECK (trusted IN (0, 1)), filters TEXT NOT NULL, "
+    "  user_id TEXT NOT NULL UNIQUE REFERENCES users(id), created_at INTEGER NOT NULL, "
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX tokens_user ON tokens (user_id);",
 };
 
 typedef struct {
@@ -506,6 +545,7 @@ void store_op_free(store_op_t *op)
     json_decref(op->input);
     json_decref(op->output);
     core_release_free(op->release);
+    store_subscriber_free(op->subscriber);
     free(op);
 }
 
@@ -1063,6 +1103,316 @@ static int op_token_create(conn_t *c, store_op_t *op)
     return op->rc = KW_OK;
 }
 
+/* ---- subscribers ----
+ *
+ * The API validates a subscriber's fields (filters through the matcher's
+ * parser, which knows languages, sectors, regions and keywords) and sends
+ * them in canonical form; the writer checks their shape again, decides who
+ * may do what, and keeps the subscriber, its user and its tokens in step in
+ * one transaction. Someone who may not manage a subscriber is told it does
+ * not exist, exactly as for an id that never did. */
+
+/* Reads SUB_COLS into a new subscriber. */
+static store_subscriber_t *row_subscriber(sqlite3_stmt *st)
+{
+    store_subscriber_t *sub = kw_calloc(1, sizeof(*sub));
+    sub->num = (uint32_t)sqlite3_column_int64(st, 0);
+    snprintf(sub->id, sizeof(sub->id), "%s", col_text(st, 1));
+    snprintf(sub->kind, sizeof(sub->kind), "%s", col_text(st, 2));
+    sub->name = col_dup(st, 3);
+    sub->email = col_dup(st, 4);
+    sub->trusted = sqlite3_column_int(st, 5) != 0;
+    sub->filters = col_json(st, 6);
+    snprintf(sub->user_id, sizeof(sub->user_id), "%s", col_text(st, 7));
+    sub->created_at = sqlite3_column_int64(st, 8);
+    sub->updated_at = sqlite3_column_int64(st, 9);
+    return sub;
+}
+
+static int load_subscriber(conn_t *c, const char *id, store_subscriber_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = stmt(c, ST_SUBSCRIBER_GET);
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = row_subscriber(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KW_OK : rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+}
+
+void store_subscriber_free(store_subscriber_t *sub)
+{
+    if (sub == NULL) return;
+    free(sub->name);
+    free(sub->email);
+    json_decref(sub->filters);
+    free(sub);
+}
+
+json_t *store_subscriber_json(const store_subscriber_t *sub)
+{
+    char created[40], updated[40];
+    core_time_format_rfc3339(sub->created_at, created, sizeof(created));
+    core_time_format_rfc3339(sub->updated_at, updated, sizeof(updated));
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "num", (json_int_t)sub->num, "id", sub->id,
+                          "kind", sub->kind, "name", sub->name ? sub->name : "");
+    json_object_set_new(o, "email", sub->email ? json_string(sub->email) : json_null());
+    json_object_set_new(o, "trusted", json_boolean(sub->trusted));
+    json_object_set_new(o, "filters", sub->filters ? json_deep_copy(sub->filters) : json_array());
+    json_object_set_new(o, "created_at", json_string(created));
+    json_object_set_new(o, "updated_at", json_string(updated));
+    return o;
+}
+
+static int may_set_trusted(const core_principal_t *who)
+{
+    return who->role == ROLE_EDITOR || who->role == ROLE_ADMIN;
+}
+
+/* Editors and admins manage every subscriber; a subscriber's own user
+ * manages it. */
+static int may_manage_subscriber(const core_principal_t *who, const store_subscriber_t *sub)
+{
+    if (who->role == ROLE_EDITOR || who->role == ROLE_ADMIN) return 1;
+    if (who->role != ROLE_SUBSCRIBER) return 0;
+    return (who->subscriber_id[0] && strcmp(who->subscriber_id, sub->id) == 0) ||
+           (who->user_id[0] && strcmp(who->user_id, sub->user_id) == 0);
+}
+
+static int string_field(json_t *v, const char *key, size_t max, int nullable, core_errors_t *errs)
+{
+    if (nullable && json_is_null(v)) return KW_OK;
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max ||
+        strlen(json_string_value(v)) != json_string_length(v)) {
+        core_errors_add(errs, key, "must be a string of 1 to %zu bytes%s", max,
+                        nullable ? " or null" : "");
+        return KW_INVALID;
+    }
+    return KW_OK;
+}
+
+/* Applies the fields of in to sub (creating: kind, name and filters are
+ * required). Shape only: the API has checked the values. */
+static int subscriber_apply(store_subscriber_t *sub, json_t *in, int creating, core_errors_t *errs)
+{
+    if (!json_is_object(in)) {
+        core_errors_add(errs, "body", "must be a JSON object");
+        return KW_INVALID;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(in, key, v)
+    {
+        if (strcmp(key, "kind") == 0) {
+            const char *k = json_string_value(v);
+            if (k == NULL || (strcmp(k, "desktop") && strcmp(k, "journalist") && strcmp(k, "outlet")))
+                core_errors_add(errs, "kind", "must be desktop, journalist or outlet");
+            else
+                snprintf(sub->kind, sizeof(sub->kind), "%s", k);
+        } else if (strcmp(key, "name") == 0) {
+            if (string_field(v, "name", STORE_SUBSCRIBER_NAME_MAX, 0, errs) == KW_OK) {
+                free(sub->name);
+                sub->name = kw_strdup(json_string_value(v));
+            }
+        } else if (strcmp(key, "email") == 0) {
+            if (string_field(v, "email", STORE_SUBSCRIBER_EMAIL_MAX, 1, errs) == KW_OK) {
+                free(sub->email);
+                sub->email = json_is_null(v) ? NULL : kw_strdup(json_string_value(v));
+            }
+        } else if (strcmp(key, "trusted") == 0) {
+            if (!json_is_boolean(v))
+                core_errors_add(errs, "trusted", "must be true or false");
+            else
+                sub->trusted = json_is_true(v);
+        } else if (strcmp(key, "filters") == 0) {
+            size_t n = json_array_size(v);
+            int ok = json_is_array(v) && n >= 1 && n <= STORE_SUBSCRIBER_FILTERS_MAX;
+            for (size_t i = 0; ok && i < n; i++) ok = json_is_object(json_array_get(v, i));
+            if (!ok) {
+                core_errors_add(errs, "filters", "must be an array of 1 to %d filter objects",
+                                STORE_SUBSCRIBER_FILTERS_MAX);
+            } else {
+                json_decref(sub->filters);
+                sub->filters = json_deep_copy(v);
+            }
+        } else if (!(creating && strcmp(key, "token_hash") == 0)) {
+            char field[64];
+            snprintf(field, sizeof(field), "%.60s", key);
+            core_errors_add(errs, field, "unknown field");
+        }
+    }
+    if (creating) {
+        if (!sub->kind[0] && !json_object_get(in, "kind")) core_errors_add(errs, "kind", "is required");
+        if (!sub->name && !json_object_get(in, "name")) core_errors_add(errs, "name", "is required");
+        if (!sub->filters && !json_object_get(in, "filters"))
+            core_errors_add(errs, "filters", "is required");
+    }
+    return errs->count ? KW_INVALID : KW_OK;
+}
+
+static int write_subscriber(conn_t *c, const store_subscriber_t *sub, int insert)
+{
+    sqlite3_stmt *st = stmt(c, insert ? ST_SUBSCRIBER_INSERT : ST_SUBSCRIBER_UPDATE);
+    bind_text(st, 1, sub->id);
+    bind_text(st, 2, sub->kind);
+    bind_text(st, 3, sub->name);
+    bind_text(st, 4, sub->email);
+    sqlite3_bind_int(st, 5, sub->trusted ? 1 : 0);
+    bind_json(st, 6, sub->filters);
+    if (insert) {
+        bind_text(st, 7, sub->user_id);
+        sqlite3_bind_int64(st, 8, sub->created_at);
+        sqlite3_bind_int64(st, 9, sub->updated_at);
+    } else {
+        sqlite3_bind_int64(st, 7, sub->updated_at);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
+}
+
+/* Reads the subscriber back as committed and sets the op's results. */
+static int subscriber_result(conn_t *c, store_op_t *op, const char *id)
+{
+    int rc = load_subscriber(c, id, &op->subscriber);
+    if (rc != KW_OK) {
+        op_fail(op, KW_ERROR, "the subscriber could not be read back");
+        return op->rc;
+    }
+    op->output = store_subscriber_json(op->subscriber);
+    return op->rc = KW_OK;
+}
+
+static int op_subscriber_create(conn_t *c, store_op_t *op)
+{
+    store_subscriber_t *sub = kw_calloc(1, sizeof(*sub));
+    const char *hash = json_string_value(json_object_get(op->input, "token_hash"));
+    if (subscriber_apply(sub, op->input, 1, &op->errs) != KW_OK) {
+        op->rc = KW_INVALID;
+        goto done;
+    }
+    if (hash == NULL || strlen(hash) != AUTH_HEX_SIZE - 1) {
+        op_fail(op, KW_ERROR, "a new subscriber needs the hash of its token");
+        goto done;
+    }
+    if (sub->trusted && !may_set_trusted(&op->who)) {
+        core_errors_add(&op->errs, "trusted", "only editors and admins may set it");
+        op_fail(op, KW_FORBIDDEN, "only editors and admins may set trusted");
+        goto done;
+    }
+    sub->user_id[0] = 'u';
+    auth_random_id(sub->user_id + 1, ID_CHARS - 1);
+    sub->id[0] = 's';
+    auth_random_id(sub->id + 1, ID_CHARS - 1);
+    sub->created_at = sub->updated_at = op->now_ms;
+
+    sqlite3_stmt *st = stmt(c, ST_USER_INSERT);
+    bind_text(st, 1, sub->user_id);
+    bind_text(st, 2, sub->name);
+    bind_text(st, 3, NULL); /* the e-mail lives with the subscriber */
+    bind_text(st, 4, "subscriber");
+    bind_text(st, 5, NULL);
+    bind_text(st, 6, NULL);
+    sqlite3_bind_int64(st, 7, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    if (write_subscriber(c, sub, 1) != KW_OK) goto failed;
+    st = stmt(c, ST_TOKEN_INSERT);
+    bind_text(st, 1, hash);
+    bind_text(st, 2, sub->user_id);
+    bind_text(st, 3, "subscriber");
+    sqlite3_bind_int64(st, 4, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    subscriber_result(c, op, sub->id);
+    goto done;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+done:
+    store_subscriber_free(sub);
+    return op->rc;
+}
+
+/* Loads op->subscriber_id for an update or delete by op->who; KW_NOTFOUND
+ * both when it does not exist and when who may not manage it. */
+static int subscriber_for(conn_t *c, store_op_t *op, store_subscriber_t **out)
+{
+    int rc = load_subscriber(c, op->subscriber_id, out);
+    if (rc == KW_OK && !may_manage_subscriber(&op->who, *out)) {
+        store_subscriber_free(*out);
+        *out = NULL;
+        rc = KW_NOTFOUND;
+    }
+    if (rc != KW_OK)
+        op_fail(op, rc, rc == KW_NOTFOUND ? "no such subscriber" : sqlite3_errmsg(c->db));
+    return rc;
+}
+
+static int op_subscriber_update(conn_t *c, store_op_t *op)
+{
+    store_subscriber_t *sub = NULL;
+    if (subscriber_for(c, op, &sub) != KW_OK) return op->rc;
+    if (json_object_get(op->input, "trusted") && !may_set_trusted(&op->who)) {
+        core_errors_add(&op->errs, "trusted", "only editors and admins may set it");
+        op_fail(op, KW_FORBIDDEN, "only editors and admins may set trusted");
+        goto done;
+    }
+    char *old_name = kw_strdup(sub->name);
+    if (subscriber_apply(sub, op->input, 0, &op->errs) != KW_OK) {
+        free(old_name);
+        op->rc = KW_INVALID;
+        goto done;
+    }
+    sub->updated_at = op->now_ms;
+    int renamed = strcmp(old_name, sub->name) != 0;
+    free(old_name);
+    if (write_subscriber(c, sub, 0) != KW_OK) goto failed;
+    if (renamed) {
+        /* The user is the subscriber's identity in /v1/me. */
+        sqlite3_stmt *st = stmt(c, ST_USER_RENAME);
+        bind_text(st, 1, sub->user_id);
+        bind_text(st, 2, sub->name);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    subscriber_result(c, op, sub->id);
+    goto done;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+done:
+    store_subscriber_free(sub);
+    return op->rc;
+}
+
+static int op_subscriber_delete(conn_t *c, store_op_t *op)
+{
+    store_subscriber_t *sub = NULL;
+    if (subscriber_for(c, op, &sub) != KW_OK) return op->rc;
+    sqlite3_stmt *st = stmt(c, ST_SUBSCRIBER_DELETE);
+    bind_text(st, 1, sub->id);
+    if (step_done(st) != KW_OK) goto failed;
+    st = stmt(c, ST_TOKENS_REVOKE);
+    bind_text(st, 1, sub->user_id);
+    sqlite3_bind_int64(st, 2, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    /* The user row stays (tokens refer to it) without the person's name. */
+    st = stmt(c, ST_USER_RENAME);
+    bind_text(st, 1, sub->user_id);
+    bind_text(st, 2, "deleted subscriber");
+    if (step_done(st) != KW_OK) goto failed;
+    op->subscriber = sub; /* as it was: the matcher removes its number */
+    op->output = store_subscriber_json(sub);
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    store_subscriber_free(sub);
+    return op->rc;
+}
+
 static int op_run(store_t *s, conn_t *c, store_op_t *op)
 {
     op->now_ms = kw_now_ms();
@@ -1082,6 +1432,12 @@ static int op_run(store_t *s, conn_t *c, store_op_t *op)
         return op_user_add(c, op);
     case STORE_OP_TOKEN_CREATE:
         return op_token_create(c, op);
+    case STORE_OP_SUBSCRIBER_CREATE:
+        return op_subscriber_create(c, op);
+    case STORE_OP_SUBSCRIBER_UPDATE:
+        return op_subscriber_update(c, op);
+    case STORE_OP_SUBSCRIBER_DELETE:
+        return op_subscriber_delete(c, op);
     }
     return op->rc = KW_INVALID;
 }
@@ -1115,6 +1471,8 @@ static void batch_fail(store_op_t *ops, const char *msg)
         if (op->rc == KW_OK) {
             core_release_free(op->release);
             op->release = NULL;
+            store_subscriber_free(op->subscriber);
+            op->subscriber = NULL;
             op_fail(op, KW_ERROR, msg);
         }
         op->last_seq = 0;
@@ -1260,6 +1618,8 @@ int store_principal_by_token(store_t *s, const char *token_hash, core_principal_
         if (core_role_parse(col_text(st, 1), &out->role) != KW_OK) out->role = ROLE_NONE;
         snprintf(out->issuer_id, sizeof(out->issuer_id), "%s", col_text(st, 2));
         snprintf(out->name, sizeof(out->name), "%s", col_text(st, 3));
+        if (out->role == ROLE_SUBSCRIBER)
+            snprintf(out->subscriber_id, sizeof(out->subscriber_id), "%s", col_text(st, 4));
         rc = KW_OK;
     }
     sqlite3_reset(st);
@@ -1470,6 +1830,72 @@ const char *store_sector_resolve(void *store, const char *name_or_slug)
 json_t *store_issuer_get(store_t *s, const char *id_or_slug)
 {
     return issuer_row(&s->reader, id_or_slug);
+}
+
+/* ---- subscribers (reads) ---- */
+
+int store_subscriber_get(store_t *s, const char *id, store_subscriber_t **out)
+{
+    return load_subscriber(&s->reader, id, out);
+}
+
+int store_subscribers_each(store_t *s, store_subscriber_fn fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_SUBSCRIBERS_ALL);
+    int rc, result = KW_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* One subscriber on the stack, its strings borrowed from the row:
+         * only the filters are allocated per row. */
+        store_subscriber_t sub = {0};
+        sub.num = (uint32_t)sqlite3_column_int64(st, 0);
+        snprintf(sub.id, sizeof(sub.id), "%s", col_text(st, 1));
+        snprintf(sub.kind, sizeof(sub.kind), "%s", col_text(st, 2));
+        sub.name = (char *)col_text(st, 3);
+        sub.email = (char *)col_text(st, 4);
+        sub.trusted = sqlite3_column_int(st, 5) != 0;
+        sub.filters = col_json(st, 6);
+        snprintf(sub.user_id, sizeof(sub.user_id), "%s", col_text(st, 7));
+        sub.created_at = sqlite3_column_int64(st, 8);
+        sub.updated_at = sqlite3_column_int64(st, 9);
+        result = fn(&sub, arg);
+        json_decref(sub.filters);
+        if (result != KW_OK) break;
+    }
+    if (result == KW_OK && rc != SQLITE_DONE) result = KW_ERROR;
+    sqlite3_reset(st);
+    return result;
+}
+
+int store_subscriber_list(store_t *s, const char *kind, int64_t cursor, size_t limit,
+                          store_subscriber_t ***out, size_t *n, int64_t *next_cursor)
+{
+    if (limit == 0) limit = 20;
+    sqlite3_stmt *st = stmt(&s->reader, ST_SUBSCRIBERS_PAGE);
+    bind_text(st, 1, kind);
+    sqlite3_bind_int64(st, 2, cursor);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+    store_subscriber_t **items = kw_calloc(limit + 1, sizeof(*items));
+    size_t count = 0;
+    int rc;
+    *next_cursor = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == limit) {
+            *next_cursor = items[count - 1]->num;
+            break;
+        }
+        items[count++] = row_subscriber(st);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (size_t i = 0; i < count; i++) store_subscriber_free(items[i]);
+        free(items);
+        *out = NULL;
+        *n = 0;
+        return KW_ERROR;
+    }
+    *out = items;
+    *n = count;
+    return KW_OK;
 }
 
 void store_get_stats(store_t *s, store_stats_t *out)
