@@ -104,7 +104,6 @@ json_t *feeds_ninjs_release(const core_release_t *r, const char *base_url, const
  * embargoedUntil = the lift instant. NULL if kind is unknown or r may not be
  * shown for it. Caller decrefs. */
 json_t *feeds_ninjs_event(const core_release_t *r, int64_t seq, const char *kind,
-                          const char *base_url, const char *wire_name,
-                          const json_t *translations);
+                          const char *base_url, const char *wire_name, const json_t *translations);
 
 #endif

@@ -3,6 +3,7 @@
  * is ../shared/schemas/ninjs/ninjs-schema_3.1.json. */
 #include "feeds/feeds.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,8 +91,9 @@ static json_t *item_head(const core_release_t *r, const char *base_url, int full
     free(uri);
     json_object_set_new(o, "type", json_string("text"));
     json_object_set_new(o, "representationType", json_string(full ? "full" : "partial"));
-    json_object_set_new(o, "standard", json_pack("{s:s, s:s, s:s}", "name", "ninjs", "version",
-                                                 FEEDS_NINJS_VERSION, "schema", FEEDS_NINJS_SCHEMA));
+    json_object_set_new(o, "standard",
+                        json_pack("{s:s, s:s, s:s}", "name", "ninjs", "version",
+                                  FEEDS_NINJS_VERSION, "schema", FEEDS_NINJS_SCHEMA));
     char ver[24];
     snprintf(ver, sizeof(ver), "%d", r->version > 0 ? r->version : 1);
     json_object_set_new(o, "version", json_string(ver));
@@ -111,8 +113,9 @@ static void add_alt_ids(json_t *o, const core_release_t *r)
 static void add_headlines(json_t *o, const core_release_t *r)
 {
     json_t *h = json_array();
-    json_array_append_new(h, json_pack("{s:s, s:s, s:o}", "role", "main", "contentType",
-                                       "text/plain", "value", jstr(r->headline ? r->headline : "")));
+    json_array_append_new(h,
+                          json_pack("{s:s, s:s, s:o}", "role", "main", "contentType", "text/plain",
+                                    "value", jstr(r->headline ? r->headline : "")));
     if (r->subheadline && *r->subheadline)
         json_array_append_new(h, json_pack("{s:s, s:s, s:o}", "role", "subhead", "contentType",
                                            "text/plain", "value", jstr(r->subheadline)));
@@ -263,7 +266,8 @@ static void add_parties(json_t *o, const core_release_t *r, const char *base_url
     set_str(o, "copyrightHolder", r->issuer_name);
     json_t *src = json_array();
     json_t *issuer = json_object();
-    if (r->issuer_name && *r->issuer_name) json_object_set_new(issuer, "name", jstr(r->issuer_name));
+    if (r->issuer_name && *r->issuer_name)
+        json_object_set_new(issuer, "name", jstr(r->issuer_name));
     json_object_set_new(issuer, "role", json_string(CPPROLE_BASE "origcont"));
     if (r->issuer_slug && *r->issuer_slug)
         json_object_set_new(issuer, "literal", jstr(r->issuer_slug));
@@ -309,8 +313,8 @@ static void add_translations(json_t *o, const core_release_t *r, const char *bas
         json_object_set_new(a, "type", json_string("text"));
         json_object_set_new(a, "language", jstr(lang));
         if (id && *id)
-            json_object_set_new(a, "altIds", json_pack("[{s:s, s:o}]", "role", "release-id",
-                                                       "value", jstr(id)));
+            json_object_set_new(a, "altIds",
+                                json_pack("[{s:s, s:o}]", "role", "release-id", "value", jstr(id)));
         json_array_append_new(assoc, a);
         free(built);
     }
@@ -370,8 +374,8 @@ static json_t *item_full(const core_release_t *r, const char *base_url, const ch
 
     if (r->version > 1) {
         int has_note = r->correction_note && *r->correction_note;
-        char *label = core_lang_format(lang, has_note ? MSG_CORRECTION_NOTE : MSG_CORRECTED,
-                                       wire_name);
+        char *label =
+            core_lang_format(lang, has_note ? MSG_CORRECTION_NOTE : MSG_CORRECTED, wire_name);
         kw_buf_t b = {0};
         kw_buf_puts(&b, label);
         if (has_note) kw_buf_printf(&b, ": %s", r->correction_note);
@@ -398,10 +402,9 @@ static json_t *item_full(const core_release_t *r, const char *base_url, const ch
 
 int feeds_ninjs_kind_valid(const char *kind)
 {
-    return kind && (strcmp(kind, FEEDS_KIND_PUBLISH) == 0 ||
-                    strcmp(kind, FEEDS_KIND_CORRECTION) == 0 ||
-                    strcmp(kind, FEEDS_KIND_WITHDRAWAL) == 0 ||
-                    strcmp(kind, FEEDS_KIND_EMBARGO) == 0);
+    return kind &&
+           (strcmp(kind, FEEDS_KIND_PUBLISH) == 0 || strcmp(kind, FEEDS_KIND_CORRECTION) == 0 ||
+            strcmp(kind, FEEDS_KIND_WITHDRAWAL) == 0 || strcmp(kind, FEEDS_KIND_EMBARGO) == 0);
 }
 
 json_t *feeds_ninjs_release(const core_release_t *r, const char *base_url, const char *wire_name,
@@ -415,8 +418,7 @@ json_t *feeds_ninjs_release(const core_release_t *r, const char *base_url, const
 }
 
 json_t *feeds_ninjs_event(const core_release_t *r, int64_t seq, const char *kind,
-                          const char *base_url, const char *wire_name,
-                          const json_t *translations)
+                          const char *base_url, const char *wire_name, const json_t *translations)
 {
     if (!r || !r->id[0] || !r->language[0] || !feeds_ninjs_kind_valid(kind)) return NULL;
     if (!wire_name || !*wire_name) wire_name = "kawat";

@@ -87,6 +87,15 @@ void match_index_free(match_index_t *ix);
  * it). ids are the caller's small integers (dense ids keep memory low).
  * Returns KW_OK. */
 int match_index_set(match_index_t *ix, uint32_t id, const match_filter_t *filters, size_t n);
+/* (match_index_set, continued) Filters must hold canonical values, as
+ * match_filter_parse_* give them: the index compares exact bytes and
+ * splits phrases at single spaces. It returns KW_INVALID, changing
+ * nothing, if id > MATCH_INDEX_ID_MAX, n > MATCH_INDEX_FILTERS_MAX, an
+ * attribute holds more than 255 values or a non-string. The index keeps no
+ * pointer into the filters. Not thread-safe: set, remove and match share
+ * scratch space, so one thread at a time uses an index. */
+#define MATCH_INDEX_ID_MAX ((1u << 28) - 1)
+#define MATCH_INDEX_FILTERS_MAX 64
 void match_index_remove(match_index_t *ix, uint32_t id);
 
 /* Ids of every subscription with a filter matching d, ascending, each

@@ -116,7 +116,7 @@ stream_ws_result_t stream_ws_feed(stream_ws_t *ws, const char *data, size_t len,
  * opcode 0x1 text, 0x8 close, 0x9 ping, 0xA pong. */
 char *stream_ws_frame(int opcode, const void *payload, size_t len, size_t *out_len);
 
-/* The Sec-WebSocket-Accept value for a client's key (29 bytes + NUL). */
+/* The Sec-WebSocket-Accept value for a client's key (28 characters + NUL). */
 int stream_ws_accept_key(const char *key, size_t len, char out[32]);
 
 #endif

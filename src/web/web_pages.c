@@ -177,13 +177,17 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
     web_escape(&b, title);
     free(title);
     kw_buf_puts(&b, "</h1>\n");
+    /* The first page of a language's unfiltered list is live: live.js adds
+     * new releases as they are published. */
+    int live = q.cursor == 0 && q.sector == NULL && q.region == NULL && q.issuer == NULL;
     if (n == 0) {
         kw_buf_puts(&b, "<p class=\"empty\">");
         msg(&b, app, lang, MSG_NO_RELEASES);
         kw_buf_puts(&b, "</p>\n");
-    } else {
-        kw_buf_puts(&b, "<ol class=\"releases\">\n");
     }
+    if (n || live)
+        kw_buf_printf(&b, "<ol class=\"releases\"%s%s>\n", live ? " data-live" : "",
+                      n ? "" : " hidden");
     for (size_t i = 0; i < n; i++) {
         core_release_t *r = items[i];
         char path[128], iso[40];
@@ -191,7 +195,7 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
         core_time_format_rfc3339(r->published_at, iso, sizeof(iso));
         char *date = core_time_format_local(r->published_at, lang->icu_locale, CORE_TIME_DATETIME);
         char *summary = core_markdown_text(r->body, strlen(r->body), 240);
-        kw_buf_puts(&b, "<li><article><h2><a href=\"");
+        kw_buf_printf(&b, "<li data-id=\"%s\"><article><h2><a href=\"", r->id);
         web_escape(&b, path);
         kw_buf_puts(&b, "\">");
         web_escape(&b, r->headline);
@@ -207,7 +211,8 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
         core_release_free(r);
     }
     free(items);
-    if (n) kw_buf_puts(&b, "</ol>\n");
+    if (n || live) kw_buf_puts(&b, "</ol>\n");
+    if (live) kw_buf_puts(&b, "<script src=\"/static/live.js\" defer></script>\n");
     if (next) {
         char c[32];
         uint64_t x = (uint64_t)next;

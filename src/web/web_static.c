@@ -31,6 +31,8 @@ static const char css[] =
     ".correction{background:#fff8e1;padding:.5rem .8rem;border-inline-start:4px solid #f0b400}\n"
     "ol.releases{list-style:none;padding:0}\n"
     "ol.releases li{padding:.8rem 0;border-block-end:1px solid var(--line)}\n"
+    "ol.releases li.live{animation:arrive 1.2s ease-out}\n"
+    "@keyframes arrive{from{background:#e8f1fb}to{background:transparent}}\n"
     "ol.releases h2{font-size:1.2rem;margin:0 0 .2rem;overflow-wrap:anywhere}\n"
     "ol.releases time{font-size:.85rem;color:var(--muted)}\n"
     "footer{max-width:48rem;margin:0 auto;padding:1rem 1.2rem 2rem;font-size:.9rem;"
@@ -45,8 +47,52 @@ static const char favicon[] =
     "<path d=\"M4 20h6l3-9 5 14 3-9h7\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" "
     "stroke-linejoin=\"round\" stroke-linecap=\"round\"/></svg>";
 
+/* The home page's live list: new releases of the page's language arrive
+ * over Server-Sent Events (the same /v1/stream the desktops use) and are
+ * added at the top; withdrawn ones leave. Text goes in with textContent,
+ * never as HTML. */
+static const char live_js[] =
+    "(function () {\n"
+    "  'use strict';\n"
+    "  var list = document.querySelector('ol.releases[data-live]');\n"
+    "  if (!list || !window.EventSource) return;\n"
+    "  var lang = document.documentElement.lang;\n"
+    "  var es = new EventSource('/v1/stream?language=' + encodeURIComponent(lang));\n"
+    "  function add(ev) {\n"
+    "    var d; try { d = JSON.parse(ev.data); } catch (e) { return; }\n"
+    "    var it = d.item; if (!it || !it.headlines || !it.headlines.length) return;\n"
+    "    var old = list.querySelector('li[data-id=\"' + d.id + '\"]');\n"
+    "    if (old) old.remove();\n"
+    "    var li = document.createElement('li'); li.setAttribute('data-id', d.id);\n"
+    "    li.className = 'live';\n"
+    "    var art = document.createElement('article');\n"
+    "    var h = document.createElement('h2'); var a = document.createElement('a');\n"
+    "    var url = new URL(it.uri, location.href);\n"
+    "    a.href = url.pathname; a.textContent = it.headlines[0].value;\n"
+    "    h.appendChild(a); art.appendChild(h);\n"
+    "    var t = document.createElement('time'); t.dateTime = it.versionCreated || '';\n"
+    "    t.textContent = new Date(it.versionCreated || Date.now()).toLocaleString(lang);\n"
+    "    art.appendChild(t); li.appendChild(art);\n"
+    "    list.insertBefore(li, list.firstChild);\n"
+    "    var empty = document.querySelector('p.empty'); if (empty) empty.remove();\n"
+    "    list.hidden = false;\n"
+    "  }\n"
+    "  es.addEventListener('publish', add);\n"
+    "  es.addEventListener('correction', add);\n"
+    "  es.addEventListener('withdrawal', function (ev) {\n"
+    "    var d; try { d = JSON.parse(ev.data); } catch (e) { return; }\n"
+    "    var old = list.querySelector('li[data-id=\"' + d.id + '\"]');\n"
+    "    if (old) old.remove();\n"
+    "  });\n"
+    "})();\n";
+
 void web_static(kawat_app_t *app, net_request_t *req, const char *name)
 {
+    if (strcmp(name, "live.js") == 0) {
+        net_respond(req, 200, "text/javascript; charset=utf-8",
+                    "Cache-Control: public, max-age=300\r\n", live_js, sizeof(live_js) - 1);
+        return;
+    }
     if (strcmp(name, "favicon.svg") == 0 || strcmp(name, "favicon.ico") == 0) {
         net_respond(req, 200, "image/svg+xml", "Cache-Control: public, max-age=86400\r\n",
                     favicon, sizeof(favicon) - 1);

@@ -149,7 +149,20 @@ def errors(item, prefix=""):
     """Every schema violation of a ninjs item, as "path: message"."""
     v = _get_validator()
     errs = sorted(v.iter_errors(item), key=lambda e: list(map(str, e.absolute_path)))
-    return ["%s: %s" % (_where(e, prefix), e.message) for e in errs]
+    # Some jsonschema versions also call a property "unevaluated" when its
+    # own value failed; keep that report only for names with no error of
+    # their own, so that an unknown property still shows.
+    failed = {tuple(e.absolute_path) for e in errs}
+    out = []
+    for e in errs:
+        if e.validator == "unevaluatedProperties" and isinstance(e.instance, dict):
+            base = tuple(e.absolute_path)
+            names = [k for k in e.instance if "'%s'" % k in e.message]
+            if names and all(any(f[:len(base) + 1] == base + (k,) for f in failed)
+                             for k in names):
+                continue
+        out.append("%s: %s" % (_where(e, prefix), e.message))
+    return out
 
 
 def validate(item):
@@ -229,6 +242,11 @@ def _load(text):
 
 def main(argv):
     names = argv[1:] or ["-"]
+    try:
+        _get_validator()
+    except (OSError, ValueError) as e:
+        print("check_ninjs: no schema: %s" % e, file=sys.stderr)
+        return 2
     bad = 0
     count = 0
     for name in names:
