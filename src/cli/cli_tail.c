@@ -44,8 +44,9 @@
  * stream that delivered events and then ended cleanly is reconnected at
  * once and without a word. Any other end (no events, a transfer error, no
  * byte for TAIL_IDLE_S although the server sends heartbeats) is reported
- * and retried after a delay that starts at the server's `retry:` advice
- * (1 s before it gives one) and doubles up to TAIL_MAX_BACKOFF_S.
+ * and retried after a delay of 1 s that doubles on each failure up to
+ * TAIL_MAX_BACKOFF_S (at least the server's `retry:` advice after a stream
+ * that ended), and starts afresh once a stream has worked.
  *
  * Early deliveries of embargoed releases (event "embargo", for trusted
  * subscribers) are not on the wire log and carry no id: they never move
@@ -141,7 +142,7 @@ static const tail_option_t tail_options[] = {
 typedef struct {
     kw_buf_t line;  /* the line read so far, without its end */
     int after_cr;   /* the last byte was CR: a LF right after it ends nothing */
-    int started;    /* a byte was seen (a leading BOM is dropped) */
+    int started;    /* a line was read (a BOM opening the first is dropped) */
     kw_buf_t event; /* the block's event type */
     kw_buf_t data;  /* its data lines, each followed by LF */
     int has_data;
@@ -153,6 +154,7 @@ typedef struct {
     CURL *curl;
     char *server; /* base URL without a trailing '/' (owned) */
     const char *token;
+    struct curl_slist *get_headers; /* for GET /v1/wire */
     kw_buf_t filters; /* "&language=id&sector=..." (escaped) */
     int has_keyword;
     kw_buf_t body; /* the last non-stream response */
@@ -372,8 +374,13 @@ static int tail_get(tail_t *t, const char *url, json_t **page, kw_buf_t *msg)
     *page = NULL;
     kw_buf_reset(&t->body);
     t->too_large = 0;
+    t->is_stream = 0;
     errbuf[0] = '\0';
     curl_easy_setopt(t->curl, CURLOPT_URL, url);
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->get_headers);
+    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, tail_on_data);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, errbuf);
     CURLcode cc = curl_easy_perform(t->curl);
     curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, NULL);
@@ -400,15 +407,6 @@ static int tail_get(tail_t *t, const char *url, json_t **page, kw_buf_t *msg)
     }
     *page = doc;
     return KW_OK;
-}
-
-/* Sets up t->curl for plain requests to the API. */
-static void tail_setup_get(tail_t *t, struct curl_slist *headers)
-{
-    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, tail_on_data);
-    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
 }
 
 /* Prints one /v1/wire event, as its text line or (with --json) compact
@@ -805,22 +803,6 @@ static int sse_feed(tail_t *t, const char *p, size_t n)
     sse_parser_t *s = &t->sse;
     size_t i = 0;
 
-    if (!s->started && n > 0) {
-        /* A UTF-8 byte order mark may open the stream; it may come split. */
-        static const char bom[] = "\xEF\xBB\xBF";
-        size_t have = s->line.len;
-        while (i < n && have + i < 3 && p[i] == bom[have + i]) i++;
-        if (have + i < 3 && i == n) {
-            kw_buf_append(&s->line, p, n); /* a BOM's start so far */
-            return KW_OK;
-        }
-        if (have + i == 3) {
-            kw_buf_reset(&s->line);
-        } else { /* not a BOM: what was held back is text */
-            i = 0;
-        }
-        s->started = 1;
-    }
     while (i < n) {
         if (s->after_cr) {
             s->after_cr = 0;
@@ -839,7 +821,13 @@ static int sse_feed(tail_t *t, const char *p, size_t n)
         }
         if (j == n) break;
         s->after_cr = p[j] == '\r';
-        int rc = sse_line(t, s->line.data ? s->line.data : "", s->line.len);
+        const char *line = s->line.data ? s->line.data : "";
+        size_t len = s->line.len;
+        if (!s->started) { /* a UTF-8 byte order mark may open the stream */
+            s->started = 1;
+            if (len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) line += 3, len -= 3;
+        }
+        int rc = sse_line(t, line, len);
         kw_buf_reset(&s->line);
         if (rc != KW_OK) return rc;
         i = j + 1;
@@ -960,16 +948,15 @@ static int tail_run_stream(tail_t *t)
 {
     char errbuf[CURL_ERROR_SIZE];
     kw_buf_t msg = {0};
-    long backoff_ms = 0; /* 0: start from the base */
+    long backoff_ms = 0; /* the next delay; below the base: the base */
     int status = 1;
 
     while (!tail_stop) {
         CURLcode cc = CURLE_OK;
         struct timespec opened;
-        long base_ms = t->retry_ms > 0 ? t->retry_ms : 1000, delay_ms;
+        const long base_ms = 1000;
+        long delay_ms;
 
-        if (base_ms < 100) base_ms = 100;
-        if (base_ms > TAIL_MAX_BACKOFF_S * 1000L) base_ms = TAIL_MAX_BACKOFF_S * 1000L;
         if (backoff_ms < base_ms) backoff_ms = base_ms;
         kw_buf_reset(&msg);
         clock_gettime(CLOCK_MONOTONIC, &opened);
@@ -996,6 +983,9 @@ static int tail_run_stream(tail_t *t)
             kw_buf_puts(&msg, "; reconnecting");
         }
         delay_ms = backoff_ms;
+        if (rc == KW_OK && t->retry_ms > delay_ms) /* the server's advice */
+            delay_ms = t->retry_ms < TAIL_MAX_BACKOFF_S * 1000L ? t->retry_ms
+                                                               : TAIL_MAX_BACKOFF_S * 1000L;
         kw_buf_puts(&msg, rc == KW_OK ? " in " : "; retrying in ");
         tail_say_delay(&msg, delay_ms);
         fprintf(stderr, "kawat tail: %s\n", msg.data);
@@ -1125,13 +1115,10 @@ int cli_tail_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    t.get_headers = get_headers;
     if (t.once) {
-        tail_setup_get(&t, get_headers);
         status = tail_run_once(&t, after, know_start);
     } else {
-        /* The stream sets its own headers per connection; the wire-log
-         * request a resume may need uses these. */
-        tail_setup_get(&t, get_headers);
         if (know_start) t.cursor = after;
         status = tail_run_stream(&t);
     }

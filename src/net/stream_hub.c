@@ -15,10 +15,11 @@
  * reconnects with the last id it got (SSE does this by itself) and gets
  * the rest.
  *
- * Index ids: a stored subscriber is indexed once under its number (< 2^31)
- * and all its live connections share the entry; a connection with its own
- * filter (anonymous, or a WebSocket that changed its filter) is indexed
- * under 2^31 + its connection id. */
+ * Two indexes, each over dense ids: `ix` holds every stored subscriber
+ * under its number (all its live connections share the entry, and the same
+ * index serves delivery by e-mail and webhook later); `cix` holds the
+ * connections that carry their own filter (anonymous streams, WebSockets
+ * that changed their filter) under their connection id. */
 #include "net/stream_int.h"
 #include "api/api.h" /* problem documents for refused streams */
 #include "feeds/feeds.h"
@@ -32,7 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CONN_INDEX_BIT 0x80000000u
 #define NO_CONN 0u
 #define MATCH_SAMPLES 1024
 
@@ -59,7 +59,8 @@ struct stream_hub_s {
     uv_async_t async;
     pthread_mutex_t lock;
     stream_hmsg_t *head, *tail;
-    match_index_t *ix;
+    match_index_t *ix;  /* stored subscribers, by number */
+    match_index_t *cix; /* connections with their own filter, by id */
     int64_t last_seq;
 
     hconn_t *conns; /* by id; id 0 unused */
@@ -212,7 +213,7 @@ static void conn_release(stream_hub_t *hub, uint32_t id)
     if (c->sub_num)
         sub_unlink(hub, id);
     else
-        match_index_remove(hub->ix, CONN_INDEX_BIT | id);
+        match_index_remove(hub->cix, id);
     filters_free(c->filters, c->nfilters);
     memset(c, 0, sizeof(*c));
     hub->nconns--;
@@ -282,25 +283,25 @@ static void fanout(stream_hub_t *hub, const core_release_t *r, int64_t seq, cons
     match_doc_t *doc = match_doc_new(r);
     double t0 = now_ms_precise();
     size_t n = match_index_match(hub->ix, doc, &hub->match_buf, &hub->match_cap);
-    double dt = now_ms_precise() - t0;
-    match_doc_free(doc);
-    hub->match_ms[hub->match_samples++ % MATCH_SAMPLES] = dt;
-    hub->match_ms_total += dt;
-
     for (unsigned w = 0; w < hub->nworkers; w++) hub->per_worker_n[w] = 0;
     size_t targets = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t x = hub->match_buf[i];
-        if (x & CONN_INDEX_BIT) {
-            uint32_t id = x & ~CONN_INDEX_BIT;
-            if (id < hub->conns_cap && hub->conns[id].in_use &&
-                (!trusted_only || hub->conns[id].trusted))
-                add_target(hub, id), targets++;
-        } else if (x < hub->sub_cap) {
-            for (uint32_t id = hub->sub_head[x]; id; id = hub->conns[id].next_same_sub)
-                if (!trusted_only || hub->conns[id].trusted) add_target(hub, id), targets++;
-        }
+        if (x >= hub->sub_cap) continue;
+        for (uint32_t id = hub->sub_head[x]; id; id = hub->conns[id].next_same_sub)
+            if (!trusted_only || hub->conns[id].trusted) add_target(hub, id), targets++;
     }
+    n = match_index_match(hub->cix, doc, &hub->match_buf, &hub->match_cap);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = hub->match_buf[i];
+        if (id < hub->conns_cap && hub->conns[id].in_use &&
+            (!trusted_only || hub->conns[id].trusted))
+            add_target(hub, id), targets++;
+    }
+    double dt = now_ms_precise() - t0;
+    match_doc_free(doc);
+    hub->match_ms[hub->match_samples++ % MATCH_SAMPLES] = dt;
+    hub->match_ms_total += dt;
     hub->matched += targets;
     if (targets == 0) return;
 
@@ -590,7 +591,7 @@ static void open_finish(stream_hub_t *hub, net_request_t *req, open_spec_t *spec
         if (spec->sub_num)
             sub_link(hub, id, spec->sub_num);
         else
-            match_index_set(hub->ix, CONN_INDEX_BIT | id, c->filters, c->nfilters);
+            match_index_set(hub->cix, id, c->filters, c->nfilters);
     }
     stream_wmsg_t *m = kw_calloc(1, sizeof(*m));
     m->kind = WMSG_ADOPT;
@@ -737,7 +738,7 @@ static void ws_message(stream_hub_t *hub, uint32_t id, const char *text, size_t 
     c->filters = kw_calloc(1, sizeof(*c->filters));
     match_filter_copy(&c->filters[0], &f);
     c->nfilters = 1;
-    match_index_set(hub->ix, CONN_INDEX_BIT | id, c->filters, 1);
+    match_index_set(hub->cix, id, c->filters, 1);
     ws_reply(hub, id, json_pack("{s:s, s:o, s:I}", "type", "filter", "filter",
                                 match_filter_to_json(&f), "last_seq", (json_int_t)hub->last_seq));
     match_filter_clear(&f);
@@ -801,6 +802,7 @@ stream_hub_t *stream_hub_start(uv_loop_t *main_loop, store_t *store, const strea
     uv_async_init(main_loop, &hub->async, on_async);
     hub->async.data = hub;
     hub->ix = match_index_new();
+    hub->cix = match_index_new();
     hub->last_seq = store_wire_last_seq(store);
     store_subscribers_each(store, load_subscriber, hub);
 
@@ -827,6 +829,7 @@ static void hub_free(uv_handle_t *h)
     for (uint32_t id = 1; id < hub->conns_cap; id++)
         if (hub->conns[id].in_use) filters_free(hub->conns[id].filters, hub->conns[id].nfilters);
     match_index_free(hub->ix);
+    match_index_free(hub->cix);
     free(hub->conns);
     free(hub->free_ids);
     free(hub->sub_head);
@@ -894,8 +897,11 @@ void stream_hub_metrics(stream_hub_t *hub, kw_buf_t *out)
         p50 = sorted[ns / 2];
         p99 = sorted[(ns * 99) / 100 < ns ? (ns * 99) / 100 : ns - 1];
     }
-    match_stats_t ms;
+    match_stats_t ms, cms;
     match_index_stats(hub->ix, &ms);
+    match_index_stats(hub->cix, &cms);
+    ms.subscriptions += cms.subscriptions;
+    ms.bytes += cms.bytes;
     kw_buf_printf(out,
                   "# HELP kawat_stream_connections Open stream connections (SSE and WebSocket).\n"
                   "# TYPE kawat_stream_connections gauge\nkawat_stream_connections %llu\n"
