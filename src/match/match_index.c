@@ -872,8 +872,8 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
             uint32_t off = arena_alloc(ix, 1 + na + nall);
             uint32_t *r = ix->arena + off;
             r[0] = na | nall << 8;
-            memcpy(r + 1, v[V_ANY].v, na * sizeof(*r));
-            memcpy(r + 1 + na, v[V_ALL].v, nall * sizeof(*r));
+            if (na) memcpy(r + 1, v[V_ANY].v, na * sizeof(*r));
+            if (nall) memcpy(r + 1 + na, v[V_ALL].v, nall * sizeof(*r));
             ix->slot[f].data = off;
         }
     } else {
@@ -903,7 +903,7 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
         const u32vec_t *order[] = {&v[V_ISSUER], &v[V_ANY],    &v[V_ALL],
                                    &v[V_LANG],   &v[V_SECTOR], &v[V_REGION]};
         for (size_t k = 0; k < KW_ARRAY_SIZE(order); k++) {
-            memcpy(p, order[k]->v, order[k]->n * sizeof(*p));
+            if (order[k]->n) memcpy(p, order[k]->v, order[k]->n * sizeof(*p));
             p += order[k]->n;
         }
         for (uint32_t j = 0; j < np; j++) {

@@ -8,6 +8,7 @@ import pathlib
 import queue
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -128,16 +129,87 @@ class Follower:
         return rc
 
 
-def wait_for_pollers(server, n, timeout=10):
-    """Waits until n long polls are parked on /v1/wire: a tail started
-    before then might not yet know where the wire ends."""
+def stream_count(server):
+    m = re.search(r"^kawat_stream_connections (\d+)$", server.get("/metrics").text, re.M)
+    return int(m.group(1)) if m else 0
+
+
+def wait_for_streams(server, n, timeout=10, exactly=False):
+    """Waits until n streams are open on the server (exactly n, or at
+    least n): a tail started before then might not yet hold its stream."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        m = re.search(r"^kawat_wire_pollers (\d+)$", server.get("/metrics").text, re.M)
-        if m and int(m.group(1)) >= n:
+        got = stream_count(server)
+        if got == n or (got > n and not exactly):
             return
         time.sleep(0.05)
-    raise AssertionError(f"{n} long poll(s) never reached the server")
+    raise AssertionError(f"{n} stream(s) never reached the server (now {stream_count(server)})")
+
+
+class CuttableProxy:
+    """A TCP proxy in front of the server whose connections the test can
+    cut, and which can refuse new ones for a while: a dropped network."""
+
+    def __init__(self, server):
+        self.upstream = ("127.0.0.1", server.port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.refusing = False
+        self.accepted = 0
+        self.conns = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+                if self.refusing:
+                    c.close()
+                    continue
+                u = socket.create_connection(self.upstream)
+                self.conns += [c, u]
+            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self, refuse):
+        """Drops every open connection; refuses new ones while refuse."""
+        with self.lock:
+            self.refusing = refuse
+            for c in self.conns:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                c.close()
+            self.conns = []
+
+    def close(self):
+        self.cut(True)
+        self.sock.close()
 
 
 # ---------------------------------------------------------------- tokens, users
@@ -532,7 +604,7 @@ def test_tail_follows_the_wire_live(server, issuer, editor):
     everything = Follower(server)
     indonesian = Follower(server, "--language", "id")
     try:
-        wait_for_pollers(server, 2)
+        wait_for_streams(server, 2)
         t0 = time.time()
         en = server.publish(issuer, editor, headline="Live in English", language="en")
         line = everything.next_line(timeout=5)
@@ -555,7 +627,7 @@ def test_tail_follows_the_wire_live(server, issuer, editor):
 def test_tail_json_follows_live(server, issuer, editor):
     f = Follower(server, "--json", "--sector", "technology")
     try:
-        wait_for_pollers(server, 1)
+        wait_for_streams(server, 1)
         server.publish(issuer, editor, headline="Not technology", sectors=["Health"])
         rel = server.publish(issuer, editor, headline="Technology", sectors=["Technology"])
         ev = json.loads(f.next_line(timeout=5))
@@ -564,15 +636,17 @@ def test_tail_json_follows_live(server, issuer, editor):
         assert f.stop() == 0
 
 
-def test_tail_adapts_to_a_shorter_long_poll_limit(make_server):
+def test_tail_is_not_bound_by_the_long_poll_limit(make_server):
+    # tail holds the stream, not long polls: a short --longpoll-max is no
+    # reason to stop or to fail.
     s = make_server(args=["--longpoll-max", "3s"])
     issuer, editor = s.token("issuer", name="Acme"), s.token("editor")
     f = Follower(s)
     try:
-        wait_for_pollers(s, 1)
+        wait_for_streams(s, 1)
         rel = s.publish(issuer, editor, headline="Short polls")
         assert TAIL_LINE.match(f.next_line(timeout=10)).group(7) == rel["id"]
-        time.sleep(3.5)  # past a whole poll: tail keeps going
+        time.sleep(3.5)  # past a whole long poll: tail keeps going
         rel2 = s.publish(issuer, editor, headline="Still here")
         assert TAIL_LINE.match(f.next_line(timeout=10)).group(7) == rel2["id"]
     finally:
@@ -583,7 +657,7 @@ def test_tail_adapts_to_a_shorter_long_poll_limit(make_server):
 def test_tail_resumes_after_the_server_restarts(server, issuer, editor):
     f = Follower(server)
     try:
-        wait_for_pollers(server, 1)
+        wait_for_streams(server, 1)
         a = server.publish(issuer, editor, headline="Before the restart")
         assert TAIL_LINE.match(f.next_line()).group(7) == a["id"]
         server.restart()
@@ -595,12 +669,121 @@ def test_tail_resumes_after_the_server_restarts(server, issuer, editor):
     assert "answers again" in f.stderr, f.stderr
 
 
+def test_tail_resumes_a_dropped_connection_exactly(server, issuer, editor):
+    # The network drops: tail reconnects with Last-Event-ID and prints what
+    # it missed, each event once, in order, then follows live again.
+    proxy = CuttableProxy(server)
+    f = Follower(server, env={"KAWAT_SERVER": proxy.base})
+    try:
+        wait_for_streams(server, 1)
+        a = server.publish(issuer, editor, headline="Before the drop")
+        assert TAIL_LINE.match(f.next_line()).group(7) == a["id"]
+        proxy.cut(refuse=True)
+        missed = [server.publish(issuer, editor, headline=f"Missed {i}") for i in range(3)]
+        time.sleep(1.5)  # tail tries (and fails) to come back meanwhile
+        proxy.cut(refuse=False)
+        got = [TAIL_LINE.match(f.next_line(timeout=20)) for _ in missed]
+        assert [m.group(7) for m in got] == [r["id"] for r in missed]
+        assert [int(m.group(1)) for m in got] == [2, 3, 4]
+        b = server.publish(issuer, editor, headline="After the drop")
+        m = TAIL_LINE.match(f.next_line(timeout=10))
+        assert m.group(1, 7) == ("5", b["id"])
+        f.quiet_for(0.5)
+    finally:
+        assert f.stop() == 0, f.stderr
+        proxy.close()
+    assert proxy.accepted >= 2 and "answers again" in f.stderr, f.stderr
+
+
+def test_tail_resumes_a_replay_cut_in_parts(make_server):
+    # The server sends a long replay in parts of --stream-replay-max events
+    # and closes the stream; tail picks up each rest at once and quietly.
+    s = make_server(args=["--stream-replay-max", "2"])
+    issuer, editor = s.token("issuer", name="Acme"), s.token("editor")
+    rels = [s.publish(issuer, editor, headline=f"Release {i}") for i in range(5)]
+    f = Follower(s, "--from-start")
+    try:
+        got = [TAIL_LINE.match(f.next_line(timeout=10)) for _ in rels]
+        assert [m.group(7) for m in got] == [r["id"] for r in rels]
+        assert [int(m.group(1)) for m in got] == [1, 2, 3, 4, 5]
+        wait_for_streams(s, 1)
+        live = s.publish(issuer, editor, headline="Live after the replay")
+        assert TAIL_LINE.match(f.next_line(timeout=10)).group(1, 7) == ("6", live["id"])
+        f.quiet_for(0.5)
+    finally:
+        assert f.stop() == 0, f.stderr
+    assert f.stderr == "", f.stderr
+
+
+def test_tail_after_replays_then_follows(server, issuer, editor):
+    server.publish(issuer, editor, headline="One")
+    two = server.publish(issuer, editor, headline="Two", language="id")
+    f = Follower(server, "--after", "1")
+    try:
+        m = TAIL_LINE.match(f.next_line())
+        assert m.group(1, 4, 5, 7) == ("2", "id", "Two", two["id"])
+        wait_for_streams(server, 1)
+        three = server.publish(issuer, editor, headline="Three")
+        assert TAIL_LINE.match(f.next_line()).group(1, 7) == ("3", three["id"])
+    finally:
+        assert f.stop() == 0, f.stderr
+
+
+def test_tail_keyword_filter(server, issuer, editor):
+    f = Follower(server, "--keyword", "arabica", "--keyword", "luwak")
+    try:
+        wait_for_streams(server, 1)
+        server.publish(issuer, editor, headline="Tea harvest starts early",
+                       body="Nothing about that bean here.")
+        rel = server.publish(issuer, editor, headline="Gayo ships ARABICA to Japan")
+        rel2 = server.publish(issuer, editor, headline="Ekspor naik", language="id",
+                              body="Permintaan kopi luwak naik tajam.")
+        assert TAIL_LINE.match(f.next_line()).group(7) == rel["id"]
+        assert TAIL_LINE.match(f.next_line()).group(7) == rel2["id"]
+        f.quiet_for(0.5)
+    finally:
+        assert f.stop() == 0, f.stderr
+
+
+def test_tail_prints_embargoes_for_a_trusted_subscriber(server, issuer, editor):
+    trusted = server.post("/v1/subscribers", {"kind": "outlet", "name": "Trusted Desk",
+                                              "filters": [{"languages": ["en"]}]}).json()
+    sid = trusted["subscriber"]["id"]
+    assert server.request("PATCH", f"/v1/subscribers/{sid}", {"trusted": True},
+                          token=editor).status == 200
+    untrusted = server.post("/v1/subscribers", {"kind": "outlet", "name": "Other Desk",
+                                                "filters": [{"languages": ["en"]}]}).json()
+    t = Follower(server, env=wire_env(server, trusted["token"]))
+    u = Follower(server, "--json", env=wire_env(server, untrusted["token"]))
+    try:
+        wait_for_streams(server, 2)
+        rel = server.create(issuer, headline="Results under embargo",
+                            embargo_until="2099-01-01T00:00:00Z")
+        server.post(f"/v1/releases/{rel['id']}/submit", token=issuer)
+        r = server.post(f"/v1/releases/{rel['id']}/approve", token=editor)
+        assert r.json()["state"] == "embargoed", r
+        line = t.next_line(timeout=5)
+        assert re.fullmatch(r"EMBARGOED until 2099-01-01T00:00:00(\.000)?Z \[en\] "
+                            r"Results under embargo — http://\S+/en/releases/" + rel["id"],
+                            line), line
+        u.quiet_for(1)
+        pub = server.publish(issuer, editor, headline="Public now")
+        assert TAIL_LINE.match(t.next_line()).group(7) == pub["id"]
+        ev = json.loads(u.next_line())
+        assert ev["release"]["id"] == pub["id"] and ev["kind"] == "publish"
+        assert ev["item"]["headlines"][0]["value"] == "Public now"
+    finally:
+        assert t.stop() == 0, t.stderr
+        assert u.stop() == 0, u.stderr
+
+
 def test_tail_stops_promptly_on_a_signal(server):
-    for n, sig in enumerate((signal.SIGTERM, signal.SIGINT), start=1):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # The first tail's stream may still be counted until the server
+        # notices that it closed.
+        wait_for_streams(server, 0, exactly=True)
         f = Follower(server)
-        # The first tail's abandoned poll may still be counted until it
-        # times out on the server, so wait for n.
-        wait_for_pollers(server, n)
+        wait_for_streams(server, 1)
         t0 = time.time()
         f.proc.send_signal(sig)
         assert f.proc.wait(timeout=5) == 0
@@ -644,8 +827,9 @@ def test_tail_usage_errors(server, args, message):
                             "sectors", "Exit status"]),
     (["submit", "-h"], ["--server", "--draft"]),
     (["tail", "--help"], ["--server", "--token", "--after", "--from-start", "--language",
-                          "--sector", "--region", "--issuer", "--json", "--once",
-                          "KAWAT_SERVER", "#SEQ", "Exit status"]),
+                          "--sector", "--region", "--issuer", "--keyword", "--json", "--once",
+                          "KAWAT_SERVER", "#SEQ", "EMBARGOED until", "Last-Event-ID",
+                          "Exit status"]),
     (["token", "--help"], ["token create", "--data", "--role", "--name", "--issuer", "--user",
                            "KAWAT_DATA", "Bearer"]),
     (["token", "create", "--help"], ["--data", "--role", "--name", "--user", "KAWAT_DATA"]),
