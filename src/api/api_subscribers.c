@@ -37,9 +37,8 @@ static int is_staff(const core_principal_t *who)
  * store, so a stranger learns nothing about the id. */
 static int may_manage(const core_principal_t *who, const char *id)
 {
-    return is_staff(who) ||
-           (who->role == ROLE_SUBSCRIBER && who->subscriber_id[0] &&
-            strcmp(who->subscriber_id, id) == 0);
+    return is_staff(who) || (who->role == ROLE_SUBSCRIBER && who->subscriber_id[0] &&
+                             strcmp(who->subscriber_id, id) == 0);
 }
 
 void api_subscriber_not_found(net_request_t *req)
@@ -114,7 +113,8 @@ static json_t *subscriber_input(kawat_app_t *app, json_t *in, int creating, core
         } else if (strcmp(key, "email") == 0) {
             if (json_is_null(v))
                 json_object_set(out, "email", v);
-            else if (!json_is_string(v) || !email_valid(json_string_value(v), json_string_length(v)))
+            else if (!json_is_string(v) ||
+                     !email_valid(json_string_value(v), json_string_length(v)))
                 core_errors_add(errs, "email",
                                 "must be an e-mail address like \"desk@example.com\" or null");
             else
@@ -160,8 +160,7 @@ static json_t *subscriber_input(kawat_app_t *app, json_t *in, int creating, core
             if (json_object_get(in, required[i]) == NULL)
                 core_errors_add(errs, required[i], "is required");
     } else if (json_object_size(in) == 0) {
-        core_errors_add(errs, "body",
-                        "give at least one of kind, name, email, filters, trusted");
+        core_errors_add(errs, "body", "give at least one of kind, name, email, filters, trusted");
     }
     if (errs->count) {
         json_decref(out);
@@ -181,8 +180,8 @@ static void answer_trusted_forbidden(net_request_t *req)
 {
     core_errors_t errs = {0};
     core_errors_add(&errs, "trusted", "only editors and admins may set it");
-    api_problem(req, 403, "forbidden", "Forbidden",
-                "trusted: only editors and admins may set it", &errs);
+    api_problem(req, 403, "forbidden", "Forbidden", "trusted: only editors and admins may set it",
+                &errs);
 }
 
 /* ---- writes ---- */
@@ -332,7 +331,8 @@ static void cursor_text(int64_t cursor, char *out, size_t size)
         v /= 36;
     } while (v && n < sizeof(tmp));
     size_t i = 0;
-    while (n && i + 1 < size) out[i++] = tmp[--n];
+    while (n && i + 1 < size)
+        out[i++] = tmp[--n];
     out[i] = '\0';
 }
 
@@ -370,8 +370,8 @@ void api_subscribers_list(kawat_app_t *app, net_request_t *req, const core_princ
         char *end;
         errno = 0;
         long long n = strtoll(v, &end, 36);
-        if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z')) || *end ||
-            errno == ERANGE || n <= 0) {
+        if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z')) || *end || errno == ERANGE ||
+            n <= 0) {
             api_problem_field(req, 400, "cursor", "is not a cursor this server gave out");
             goto done;
         }

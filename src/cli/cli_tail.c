@@ -56,7 +56,9 @@
 #define TAIL_DEFAULT_SERVER "http://127.0.0.1:8080"
 #define TAIL_LIMIT 100
 #define TAIL_MAX_BACKOFF_S 10
-#define TAIL_IDLE_S 60
+#ifndef TAIL_IDLE_S
+#define TAIL_IDLE_S 60 /* 4 of the server's heartbeats (15 s by default) */
+#endif
 #define TAIL_MAX_RESPONSE ((size_t)32 << 20) /* a /v1/wire page or a problem document */
 #define TAIL_MAX_EVENT ((size_t)16 << 20)    /* one SSE event (its lines and data) */
 #define TAIL_MAX_EMBARGOES 4096              /* embargo deliveries remembered */
@@ -97,7 +99,8 @@ static const char tail_usage[] =
     "                   embargoed release has kind \"embargo\", embargoed_until\n"
     "                   and no seq\n"
     "  --once           print what is on the wire now (GET /v1/wire) and exit;\n"
-    "                   do not wait\n"
+    "                   do not wait (a server whose wire log has no keyword\n"
+    "                   filter refuses --keyword here)\n"
     "  -h, --help       show this help\n"
     "\n"
     "When the connection drops, tail reconnects and resumes after the last event\n"
@@ -155,7 +158,7 @@ typedef struct {
     char *server; /* base URL without a trailing '/' (owned) */
     const char *token;
     struct curl_slist *get_headers; /* for GET /v1/wire */
-    kw_buf_t filters; /* "&language=id&sector=..." (escaped) */
+    kw_buf_t filters;               /* "&language=id&sector=..." (escaped) */
     int has_keyword;
     kw_buf_t body; /* the last non-stream response */
     int too_large;
@@ -559,6 +562,15 @@ static const char *event_release_id(json_t *data, json_t *item)
     return NULL;
 }
 
+/* When the event happened: its "at" if the server sends one, else the
+ * item's versionCreated (which, on a replay, is that of the release's
+ * current version). */
+static const char *event_time(json_t *data, json_t *item)
+{
+    const char *at = json_string_value(json_object_get(data, "at"));
+    return at ? at : json_string_value(json_object_get(item, "versionCreated"));
+}
+
 /* The --json line of a stream event, in the shape of a /v1/wire event
  * (seq, kind, at, version, release {id, language, headline, url}) plus the
  * ninjs item. seq < 0: an embargo delivery (no seq; embargoed_until). */
@@ -570,10 +582,11 @@ static json_t *event_json(json_t *data, json_t *item, const char *kind, json_int
     json_object_set_new(out, "kind", json_string(kind));
     if (seq < 0 && (v = json_string_value(json_object_get(item, "embargoedUntil"))) != NULL)
         json_object_set_new(out, "embargoed_until", json_string(v));
-    if ((v = json_string_value(json_object_get(item, "versionCreated"))) != NULL)
-        json_object_set_new(out, "at", json_string(v));
+    if ((v = event_time(data, item)) != NULL) json_object_set_new(out, "at", json_string(v));
     v = json_string_value(json_object_get(item, "version"));
-    if (v != NULL && v[0] != '\0' && strlen(v) < 10 && strspn(v, "0123456789") == strlen(v))
+    if (json_is_integer(json_object_get(data, "version"))) /* the event's own, if sent */
+        json_object_set(out, "version", json_object_get(data, "version"));
+    else if (v != NULL && v[0] != '\0' && strlen(v) < 10 && strspn(v, "0123456789") == strlen(v))
         json_object_set_new(out, "version", json_integer(atoi(v)));
     if ((v = event_release_id(data, item)) != NULL) json_object_set_new(rel, "id", json_string(v));
     if ((v = json_string_value(json_object_get(item, "language"))) != NULL)
@@ -602,14 +615,14 @@ static int tail_print_event(tail_t *t, json_t *data, const char *kind, json_int_
     } else if (seq < 0) {
         tail_format_line(&line, "EMBARGOED until",
                          json_string_value(json_object_get(item, "embargoedUntil")),
-                         json_string_value(json_object_get(item, "language")),
-                         item_headline(item), json_string_value(json_object_get(item, "uri")));
+                         json_string_value(json_object_get(item, "language")), item_headline(item),
+                         json_string_value(json_object_get(item, "uri")));
     } else {
         char lead[64];
         snprintf(lead, sizeof(lead), "#%" JSON_INTEGER_FORMAT " %.32s", seq, kind);
-        tail_format_line(&line, lead, json_string_value(json_object_get(item, "versionCreated")),
-                         json_string_value(json_object_get(item, "language")),
-                         item_headline(item), json_string_value(json_object_get(item, "uri")));
+        tail_format_line(&line, lead, event_time(data, item),
+                         json_string_value(json_object_get(item, "language")), item_headline(item),
+                         json_string_value(json_object_get(item, "uri")));
     }
     rc = tail_emit(&line);
     kw_buf_free(&line);
@@ -984,8 +997,8 @@ static int tail_run_stream(tail_t *t)
         }
         delay_ms = backoff_ms;
         if (rc == KW_OK && t->retry_ms > delay_ms) /* the server's advice */
-            delay_ms = t->retry_ms < TAIL_MAX_BACKOFF_S * 1000L ? t->retry_ms
-                                                               : TAIL_MAX_BACKOFF_S * 1000L;
+            delay_ms =
+                t->retry_ms < TAIL_MAX_BACKOFF_S * 1000L ? t->retry_ms : TAIL_MAX_BACKOFF_S * 1000L;
         kw_buf_puts(&msg, rc == KW_OK ? " in " : "; retrying in ");
         tail_say_delay(&msg, delay_ms);
         fprintf(stderr, "kawat tail: %s\n", msg.data);

@@ -267,6 +267,30 @@ def tell_the_story(server, rec):
     rec("GET", "/v1/regions")
     # Private views of a withdrawn release, for the field table.
     rec("GET", f"/v1/releases/{rid}", token=iss)
+    # Subscribers: sign-up, its mistakes, its own views and changes, the list.
+    _, made = rec("POST", "/v1/subscribers", {
+        "kind": "journalist", "name": "Sari Wartawan", "email": "sari@example.com",
+        "filters": [{"languages": ["id", "en"], "sectors": ["Business", "Coffee & Tea"],
+                     "regions": ["ID"]},
+                    {"keywords": ["Arabica", "kopi gayo"]}]})
+    sub, stok = made["subscriber"]["id"], made["token"]
+    rec("POST", "/v1/subscribers", {"kind": "newsroom", "name": "", "filters": [
+        {"languages": ["en"]}, {"sectors": ["Gardening"], "regions": ["ZZ"]}]})
+    rec("POST", "/v1/subscribers", {"kind": "outlet", "name": "Portal Berita", "trusted": True,
+                                    "filters": [{}]})
+    rec("GET", "/v1/me", token=stok)
+    rec("GET", f"/v1/subscribers/{sub}", token=stok)
+    rec("GET", f"/v1/subscribers/{sub}")
+    rec("PATCH", f"/v1/subscribers/{sub}", {"filters": [
+        {"languages": ["id"], "sectors": ["coffee-tea"]},
+        {"languages": ["en", "ja"], "keywords_all": ["Gayo", "export"]}]}, token=stok)
+    rec("PATCH", f"/v1/subscribers/{sub}", {"trusted": True}, token=stok)
+    rec("PATCH", f"/v1/subscribers/{sub}", {"trusted": True}, token=ed)
+    rec("POST", "/v1/subscribers", {"kind": "desktop", "name": "Meja Pasar Modal",
+                                    "filters": [{"languages": ["id"], "sectors": ["Business"]}]})
+    rec("GET", "/v1/subscribers?limit=1", token=ed)
+    rec("DELETE", f"/v1/subscribers/{sub}", token=stok)
+    rec("GET", "/v1/me", token=stok)
 
 
 @pytest.fixture
@@ -322,15 +346,17 @@ def test_documented_request_bodies_are_accepted(server, doc):
         assert r.status == 201, r
 
 
-@pytest.mark.parametrize("route", ["/v1/wire", "/v1/releases"])
+@pytest.mark.parametrize("route", ["/v1/wire", "/v1/releases", "/v1/subscribers"])
 def test_documented_query_parameters_are_accepted(server, doc, route):
     section = doc.split(f"### GET {route}\n", 1)[1].split("\n### ", 1)[0]
     params = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
     assert params
     values = {"after": "0", "limit": "1", "wait": "0", "language": "id", "sector": "business",
-              "region": "ID", "issuer": "acme", "state": "published", "cursor": "1"}
+              "region": "ID", "issuer": "acme", "state": "published", "cursor": "1",
+              "kind": "outlet"}
+    token = server.token("editor") if route == "/v1/subscribers" else None
     for p in params:
-        r = server.get(f"{route}?{p}={values[p]}")
+        r = server.get(f"{route}?{p}={values[p]}", token=token)
         assert r.status == 200, (p, r)
-    r = server.get(f"{route}?undocumented=1")
+    r = server.get(f"{route}?undocumented=1", token=token)
     assert r.status == 400 and r.json()["field"] == "undocumented"
