@@ -16,7 +16,8 @@
  *     regions (shuffled once), a vocabulary of 50,000 words;
  *   - a subscription: 1-3 languages, 1-5 sectors, 0-5 regions, 0-10
  *     keywords (uniform counts, distinct values); of its keywords 5% are
- *     two-word phrases, and one subscription in ten with two or more
+ *     two-word phrases (from 5,000 phrases of vocabulary words, also
+ *     Zipf-ranked), and one subscription in ten with two or more
  *     keywords requires two of them (keywords_all), the rest any-of;
  *   - a release: 1 language, 1-3 sectors, 1-3 regions, an issuer, a
  *     12-word headline and a ~300-word body drawn from the same vocabulary
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #define VOCABULARY 50000
+#define PHRASES 5000
 #define ISSUERS 1000
 
 /* ---- randomness ---- */
@@ -118,7 +120,8 @@ static const char *sectors[15];
 static const char *regions[300];
 static uint32_t nregions;
 static char *vocab[VOCABULARY];
-static zipf_t z_lang, z_sector, z_region, z_word;
+static char *phrases[PHRASES];
+static zipf_t z_lang, z_sector, z_region, z_word, z_phrase;
 
 /* Word r of the vocabulary: pronounceable, lower-case ASCII, unique (two
  * to three syllables of consonant + vowel, the number r + 80 in base 80). */
@@ -158,9 +161,16 @@ static void world_init(double s)
     }
     for (uint32_t i = 0; i < VOCABULARY; i++) vocab[i] = make_word(i);
     zipf_init(&z_lang, 15, s);
+    zipf_init(&z_word, VOCABULARY, s);
+    /* Phrases: pairs of vocabulary words, themselves ranked. */
+    for (uint32_t i = 0; i < PHRASES; i++) {
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%s %s", vocab[zipf(&z_word)], vocab[zipf(&z_word)]);
+        phrases[i] = kw_strdup(buf);
+    }
+    zipf_init(&z_phrase, PHRASES, s);
     zipf_init(&z_sector, 15, s);
     zipf_init(&z_region, nregions, s);
-    zipf_init(&z_word, VOCABULARY, s);
 }
 
 static json_t *strings_json(const char *const *pool, const uint32_t *ranks, uint32_t n)
@@ -184,9 +194,7 @@ static void random_filter(match_filter_t *f)
     json_t *kws = json_array();
     for (uint32_t i = 0; i < nk; i++) {
         if (rnd(100) < 5) {
-            char phrase[64];
-            snprintf(phrase, sizeof(phrase), "%s %s", vocab[r[i]], vocab[zipf(&z_word)]);
-            json_array_append_new(kws, json_string(phrase));
+            json_array_append_new(kws, json_string(phrases[zipf(&z_phrase)]));
         } else {
             json_array_append_new(kws, json_string(vocab[r[i]]));
         }
@@ -466,5 +474,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < 2 * nsubs; i++) match_filter_clear(&kept[i]);
         free(kept);
     }
+    for (uint32_t i = 0; i < VOCABULARY; i++) free(vocab[i]);
+    for (uint32_t i = 0; i < PHRASES; i++) free(phrases[i]);
     return 0;
 }

@@ -40,7 +40,8 @@ fi
 # Browser tests drive Debian's chromium with playwright-core from npm
 # (never a downloaded browser build).
 root=$(cd "$(dirname "$0")/.." && pwd)
-if [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+nm="$root/tests/browser/node_modules"
+if [ ! -d "$nm/playwright-core" ] || [ ! -d "$nm/eventsource" ] || [ ! -d "$nm/ws" ]; then
     echo "deps: npm install (tests/browser)"
     (cd "$root/tests/browser" && npm install --no-audit --no-fund --silent)
 fi

@@ -17,11 +17,16 @@
  * the dictionaries compares strings; the dictionaries are only consulted
  * to turn a release's values into ids, once per release.
  *
- * Filters live in slots: slot f has the owning subscription, the offset of
- * its record in one uint32 arena, the next slot of the same subscription
- * and its kind. Records are runs of interned ids with their counts in a
- * header word; freed records go on exact-size free lists and the arena is
- * compacted when half of it is free. There is no allocation per filter.
+ * Filters live in slots, numbered densely and reused when freed: slot f
+ * holds the owning subscription, the offset of its record in one uint32
+ * arena and, for the common path below, one keyword. Records are runs of
+ * interned ids with their counts in a header word. The arena is a list of
+ * 1 MiB blocks (growing never copies, and holds at most one block unused);
+ * freed records go on exact-size free lists, and the arena is compacted
+ * when half of it is free. Slots come in chunks of 65,536. A subscription
+ * is its first slot (by id, also in chunks); the rare subscription with
+ * several filters chains the others through a small hash map. There is no
+ * allocation per filter or per value.
  *
  * Each filter is indexed under ONE access path, chosen when it is set, the
  * one expected to visit it least often for releases it does not match:
@@ -55,11 +60,15 @@
  *
  * computed word by word in L1-sized scratch bitmaps, skipping a chunk as
  * soon as one group is empty there. This is posting-list intersection done
- * 64 slots per instruction; every candidate already satisfies language,
- * sector and region, so what remains is its keywords: one record read and
- * a bit test per keyword in the release's word bitmap (a bitmap over
- * keyword ids). Candidates come out in slot order, so those reads move
- * forward through memory and are prefetched a few ahead.
+ * 64 slots per instruction, and every candidate already satisfies
+ * language, sector and region. What remains is its keywords, and with
+ * releases of a few hundred distinct words most candidates have one: so
+ * each small-path slot carries the filter's any-of keyword that the most
+ * filters hold (the likeliest to be in a release). A candidate without
+ * keywords, or with that keyword in the release (one bit test in a bitmap
+ * over keyword ids) and no all-of keywords, is decided by its slot alone,
+ * read in slot order; only the others have their records read, in a
+ * second pass with prefetching.
  *
  * The issuer and keyword paths are plain posting lists of slots (unsorted
  * uint32 vectors); each record keeps, for every list it is on, its position
@@ -103,8 +112,15 @@
 #define COUNT_MAX 255  /* values per attribute in a record (8-bit counts) */
 #define FREE_SIZES 64  /* exact-size free lists for records up to this many words */
 #define ALLOC_OVERHEAD 16 /* what malloc keeps per block, counted in stats */
+#define BLOCK_SHIFT 18 /* the arena is blocks of 2^18 words (1 MiB) */
+#define BLOCK_WORDS (1u << BLOCK_SHIFT)
+#define BLOCKS_MAX (1u << (31 - BLOCK_SHIFT)) /* offsets are 31 bits: 8 GiB of records */
+#define HAS_ALL 0x80000000u /* small path: the record holds all-of keywords */
+#define OFF_MASK 0x7fffffffu
 
 enum { KIND_FREE, KIND_ALL, KIND_SMALL, KIND_KEYWORD, KIND_ISSUER };
+#define KIND_MASK 0x7
+#define KIND_MORE 0x80 /* the subscription has another filter after this one */
 enum { A_LANG, A_SECTOR, A_REGION, A_SMALL_COUNT };
 static const char small_prefix[A_SMALL_COUNT] = {'l', 's', 'r'};
 
@@ -378,55 +394,130 @@ static size_t dict_bytes(const dict_t *d, uint32_t nchunks)
     return b;
 }
 
+/* ---- a map of slot numbers to slot numbers ---- */
+
+/* The next filter of a subscription that has several: most have one, so
+ * the chain lives here rather than in a word per slot. Open addressing,
+ * linear probing, keys stored + 1 (0 is empty). */
+typedef struct {
+    uint32_t *key, *val;
+    uint32_t mask, n;
+} u32map_t;
+
+static uint32_t map_home(const u32map_t *m, uint32_t key)
+{
+    return (uint32_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> 40) & m->mask;
+}
+
+static void map_put(u32map_t *m, uint32_t key, uint32_t val)
+{
+    if (m->key == NULL || (m->n + 1) * 2 > m->mask + 1) {
+        uint32_t old_size = m->key ? m->mask + 1 : 0;
+        uint32_t *ok = m->key, *ov = m->val;
+        m->mask = old_size ? old_size * 2 - 1 : 63;
+        m->key = kw_calloc(m->mask + 1, sizeof(*m->key));
+        m->val = kw_calloc(m->mask + 1, sizeof(*m->val));
+        m->n = 0;
+        for (uint32_t i = 0; i < old_size; i++)
+            if (ok[i]) map_put(m, ok[i] - 1, ov[i]);
+        free(ok);
+        free(ov);
+    }
+    uint32_t i = map_home(m, key);
+    while (m->key[i] && m->key[i] != key + 1) i = (i + 1) & m->mask;
+    m->n += m->key[i] == 0;
+    m->key[i] = key + 1;
+    m->val[i] = val;
+}
+
+/* Removes key and returns its value (NONE if absent). */
+static uint32_t map_take(u32map_t *m, uint32_t key)
+{
+    if (m->key == NULL) return NONE;
+    uint32_t i = map_home(m, key);
+    while (m->key[i] != key + 1) {
+        if (m->key[i] == 0) return NONE;
+        i = (i + 1) & m->mask;
+    }
+    uint32_t val = m->val[i];
+    for (uint32_t j = (i + 1) & m->mask; m->key[j]; j = (j + 1) & m->mask) {
+        uint32_t home = map_home(m, m->key[j] - 1);
+        if (((j - home) & m->mask) >= ((j - i) & m->mask)) {
+            m->key[i] = m->key[j];
+            m->val[i] = m->val[j];
+            i = j;
+        }
+    }
+    m->key[i] = 0;
+    m->n--;
+    return val;
+}
+
 /* ---- the index ---- */
 
+/* A filter's slot. data: match-all, its position in the match-all list;
+ * small path, HAS_ALL | the offset of its record (0: none); keyword and
+ * issuer paths, the offset of its record. kw0: small path, the any-of
+ * keyword most filters hold (the one most likely in a release), kept here
+ * so most candidates are decided without reading their record; else
+ * NONE. */
 typedef struct {
-    uint32_t sub;  /* owning subscription */
-    uint32_t data; /* arena offset of the record, 0 if none; match-all: position in its list */
+    uint32_t sub;
+    uint32_t data;
+    uint32_t kw0;
 } slot_t;
+
+/* Slots come in chunks of 65,536, the same chunks as the sets' containers. */
+typedef struct {
+    slot_t slot[CHUNK_SLOTS];
+    uint8_t kind[CHUNK_SLOTS]; /* KIND_*, with KIND_MORE */
+} slot_chunk_t;
 
 struct match_index_s {
     /* filters, by slot */
-    slot_t *slot;
-    uint32_t *next; /* next slot of the same subscription; free slots: next free */
-    uint8_t *kind;
-    uint32_t nslots, slot_cap, free_slot, nfilters;
+    slot_chunk_t **chunk;
+    uint32_t nchunks, chunk_cap; /* chunks of slots and of every set */
+    uint32_t nslots, nfilters;
+    u32vec_t free_slots;
+    u32map_t next; /* slot -> next slot of its subscription (KIND_MORE) */
 
-    /* subscriptions: first slot, by id */
-    uint32_t *first;
-    uint32_t first_cap, nsubs;
+    /* subscriptions: first slot by id, in chunks of 65,536 ids */
+    uint32_t **first;
+    uint32_t first_chunks, nsubs;
 
     /* records */
-    uint32_t *arena;
-    size_t arena_len, arena_cap, arena_free;
+    uint32_t **block;
+    uint32_t nblocks, block_cap, block_len; /* block_len: words used in the last block */
+    size_t arena_free;                       /* words freed or wasted at block ends */
     uint32_t free_block[FREE_SIZES];
 
     dict_t small, keywords, issuers;
     cont_t *any[A_SMALL_COUNT]; /* small-path slots not constraining the attribute */
-    uint32_t nchunks;
-    u32vec_t all; /* match-all slots */
-    uint32_t phrase_max; /* most words in a phrase keyword indexed so far */
+    u32vec_t all;               /* match-all slots */
+    uint32_t phrase_max;        /* most words in a phrase keyword indexed so far */
 
     /* scratch: a filter being set */
     u32vec_t ids[6];
     /* scratch: a release being matched */
-    uint64_t *result;  /* by subscription id */
+    uint64_t *result; /* by subscription id */
     uint32_t result_words;
-    uint64_t *doc_kw;  /* by keyword id */
+    uint64_t *doc_kw; /* by keyword id */
     uint32_t doc_kw_words;
     uint64_t *doc_small; /* by small value id */
     uint32_t doc_small_words;
-    u32vec_t doc_kw_ids, doc_small_ids[A_SMALL_COUNT], surv;
+    u32vec_t doc_kw_ids, doc_small_ids[A_SMALL_COUNT];
     uint32_t doc_issuers[2], n_doc_issuers;
     uint32_t *uniq_kw;
     size_t uniq_cap;
     uint64_t *acc, *tmp;
+    uint32_t *cand;   /* candidates of one chunk */
+    slot_t *deferred; /* candidates whose record must be read */
     kw_buf_t phrase;
 };
 
 /* Record layouts (uint32 words in the arena):
- *   small path, if it has keywords:
- *     [n_any | n_all << 8] [any ids] [all ids]
+ *   small path (only if it has more keywords than kw0):
+ *     [n_any | n_all << 8] [any ids but kw0] [all ids]
  *   keyword and issuer paths:
  *     [n_any | n_all << 8 | n_issuers << 16] [n_lang | n_sector << 8 | n_region << 16 | n_posted << 24]
  *     [issuer ids] [any ids] [all ids] [language ids] [sector ids] [region ids]
@@ -440,6 +531,52 @@ struct match_index_s {
 #define H_REGION(h) (((h) >> 16) & 0xff)
 #define H_POSTED(h) (((h) >> 24) & 0xff)
 
+static inline slot_t *slot_at(const match_index_t *ix, uint32_t f)
+{
+    return &ix->chunk[f >> CHUNK_SHIFT]->slot[f & (CHUNK_SLOTS - 1)];
+}
+
+static inline uint8_t *kind_at(const match_index_t *ix, uint32_t f)
+{
+    return &ix->chunk[f >> CHUNK_SHIFT]->kind[f & (CHUNK_SLOTS - 1)];
+}
+
+static inline uint32_t *arena_at(const match_index_t *ix, uint32_t off)
+{
+    return ix->block[off >> BLOCK_SHIFT] + (off & (BLOCK_WORDS - 1));
+}
+
+static uint32_t first_get(const match_index_t *ix, uint32_t id)
+{
+    if ((id >> CHUNK_SHIFT) >= ix->first_chunks || ix->first[id >> CHUNK_SHIFT] == NULL)
+        return NONE;
+    return ix->first[id >> CHUNK_SHIFT][id & (CHUNK_SLOTS - 1)];
+}
+
+static void first_set(match_index_t *ix, uint32_t id, uint32_t f)
+{
+    uint32_t c = id >> CHUNK_SHIFT;
+    if (c >= ix->first_chunks) {
+        ix->first = kw_realloc(ix->first, (c + 1) * sizeof(*ix->first));
+        memset(ix->first + ix->first_chunks, 0, (c + 1 - ix->first_chunks) * sizeof(*ix->first));
+        ix->first_chunks = c + 1;
+    }
+    if (ix->first[c] == NULL) {
+        ix->first[c] = kw_malloc(CHUNK_SLOTS * sizeof(uint32_t));
+        memset(ix->first[c], 0xff, CHUNK_SLOTS * sizeof(uint32_t));
+    }
+    ix->first[c][id & (CHUNK_SLOTS - 1)] = f;
+}
+
+/* The record's offset (0: none). */
+static uint32_t record_of(const match_index_t *ix, uint32_t f)
+{
+    uint8_t kind = *kind_at(ix, f) & KIND_MASK;
+    if (kind == KIND_SMALL) return slot_at(ix, f)->data & OFF_MASK;
+    if (kind == KIND_KEYWORD || kind == KIND_ISSUER) return slot_at(ix, f)->data;
+    return 0;
+}
+
 static size_t record_words(const uint32_t *r, uint8_t kind)
 {
     uint32_t h0 = r[0];
@@ -449,24 +586,16 @@ static size_t record_words(const uint32_t *r, uint8_t kind)
            2 * (size_t)H_POSTED(h1);
 }
 
-static int has_record(const match_index_t *ix, uint32_t f)
-{
-    return (ix->kind[f] == KIND_SMALL && ix->slot[f].data) || ix->kind[f] == KIND_KEYWORD ||
-           ix->kind[f] == KIND_ISSUER;
-}
-
 match_index_t *match_index_new(void)
 {
     match_index_t *ix = kw_calloc(1, sizeof(*ix));
     dict_init(&ix->small);
     dict_init(&ix->keywords);
     dict_init(&ix->issuers);
-    ix->free_slot = NONE;
-    ix->arena_len = 1; /* offset 0 means "no record" */
-    ix->arena_cap = 1024;
-    ix->arena = kw_malloc(ix->arena_cap * sizeof(*ix->arena));
     ix->acc = kw_malloc(CHUNK_WORDS * sizeof(*ix->acc));
     ix->tmp = kw_malloc(CHUNK_WORDS * sizeof(*ix->tmp));
+    ix->cand = kw_malloc(CHUNK_SLOTS * sizeof(*ix->cand));
+    ix->deferred = kw_malloc(CHUNK_SLOTS * sizeof(*ix->deferred));
     return ix;
 }
 
@@ -501,82 +630,98 @@ void match_index_free(match_index_t *ix)
         free(ix->doc_small_ids[a].v);
     }
     for (size_t i = 0; i < KW_ARRAY_SIZE(ix->ids); i++) free(ix->ids[i].v);
-    free(ix->slot);
-    free(ix->next);
-    free(ix->kind);
+    for (uint32_t c = 0; c < ix->nchunks; c++) free(ix->chunk[c]);
+    free(ix->chunk);
+    free(ix->free_slots.v);
+    free(ix->next.key);
+    free(ix->next.val);
+    for (uint32_t c = 0; c < ix->first_chunks; c++) free(ix->first[c]);
     free(ix->first);
-    free(ix->arena);
+    for (uint32_t b = 0; b < ix->nblocks; b++) free(ix->block[b]);
+    free(ix->block);
     free(ix->all.v);
     free(ix->result);
     free(ix->doc_kw);
     free(ix->doc_small);
     free(ix->doc_kw_ids.v);
-    free(ix->surv.v);
     free(ix->uniq_kw);
     free(ix->acc);
     free(ix->tmp);
+    free(ix->cand);
+    free(ix->deferred);
     kw_buf_free(&ix->phrase);
     free(ix);
 }
 
 /* ---- the arena ---- */
 
-static void arena_compact(match_index_t *ix);
+static size_t arena_words(const match_index_t *ix)
+{
+    return ix->nblocks ? (size_t)(ix->nblocks - 1) * BLOCK_WORDS + ix->block_len : 0;
+}
+
+/* Room for words in the last block, starting a new one if needed. */
+static uint32_t arena_take(match_index_t *ix, size_t words)
+{
+    if (ix->nblocks == 0 || ix->block_len + words > BLOCK_WORDS) {
+        if (ix->nblocks) ix->arena_free += BLOCK_WORDS - ix->block_len;
+        if (ix->nblocks == BLOCKS_MAX) abort(); /* 8 GiB of records: far past any sane index */
+        if (ix->nblocks == ix->block_cap) {
+            ix->block_cap = ix->block_cap ? ix->block_cap * 2 : 8;
+            ix->block = kw_realloc(ix->block, ix->block_cap * sizeof(*ix->block));
+        }
+        ix->block[ix->nblocks++] = kw_malloc(BLOCK_WORDS * sizeof(uint32_t));
+        ix->block_len = ix->nblocks == 1; /* offset 0 means "no record" */
+    }
+    uint32_t off = (ix->nblocks - 1) << BLOCK_SHIFT | ix->block_len;
+    ix->block_len += (uint32_t)words;
+    return off;
+}
+
+/* Rewrites the live records into fresh blocks, in slot order. */
+static void arena_compact(match_index_t *ix)
+{
+    uint32_t **old = ix->block, nold = ix->nblocks;
+    ix->block = NULL;
+    ix->nblocks = ix->block_cap = ix->block_len = 0;
+    ix->arena_free = 0;
+    memset(ix->free_block, 0, sizeof(ix->free_block));
+    for (uint32_t f = 0; f < ix->nslots; f++) {
+        uint32_t from = record_of(ix, f);
+        if (from == 0) continue;
+        const uint32_t *r = old[from >> BLOCK_SHIFT] + (from & (BLOCK_WORDS - 1));
+        size_t w = record_words(r, *kind_at(ix, f) & KIND_MASK);
+        uint32_t to = arena_take(ix, w);
+        memcpy(arena_at(ix, to), r, w * sizeof(*r));
+        slot_t *s = slot_at(ix, f);
+        s->data = (s->data & ~OFF_MASK) | to;
+        if ((*kind_at(ix, f) & KIND_MASK) != KIND_SMALL) s->data = to;
+    }
+    for (uint32_t b = 0; b < nold; b++) free(old[b]);
+    free(old);
+}
 
 static uint32_t arena_alloc(match_index_t *ix, size_t words)
 {
     if (words < FREE_SIZES && ix->free_block[words]) {
         uint32_t off = ix->free_block[words];
-        ix->free_block[words] = ix->arena[off];
+        ix->free_block[words] = *arena_at(ix, off);
         ix->arena_free -= words;
         return off;
     }
-    if (ix->arena_len + words > ix->arena_cap) {
-        if (ix->arena_free > ix->arena_len / 2 && ix->arena_free > 4096) arena_compact(ix);
-        if (ix->arena_len + words > ix->arena_cap) {
-            size_t cap = ix->arena_cap + ix->arena_cap / 2;
-            if (cap < ix->arena_len + words) cap = ix->arena_len + words;
-            if (cap > UINT32_MAX) abort(); /* 16 GiB of records: far past any sane index */
-            ix->arena = kw_realloc(ix->arena, cap * sizeof(*ix->arena));
-            ix->arena_cap = cap;
-        }
-    }
-    uint32_t off = (uint32_t)ix->arena_len;
-    ix->arena_len += words;
-    return off;
+    if (ix->nblocks && ix->block_len + words > BLOCK_WORDS && ix->arena_free > BLOCK_WORDS &&
+        ix->arena_free > arena_words(ix) / 2)
+        arena_compact(ix);
+    return arena_take(ix, words);
 }
 
 static void arena_release(match_index_t *ix, uint32_t off, size_t words)
 {
     ix->arena_free += words;
     if (words < FREE_SIZES) {
-        ix->arena[off] = ix->free_block[words];
+        *arena_at(ix, off) = ix->free_block[words];
         ix->free_block[words] = off;
     }
-}
-
-/* Rewrites the arena with the live records only, in slot order. */
-static void arena_compact(match_index_t *ix)
-{
-    size_t len = 1;
-    for (uint32_t f = 0; f < ix->nslots; f++)
-        if (has_record(ix, f)) len += record_words(ix->arena + ix->slot[f].data, ix->kind[f]);
-    uint32_t *fresh = kw_malloc((len + len / 2 + 1024) * sizeof(*fresh));
-    size_t at = 1;
-    for (uint32_t f = 0; f < ix->nslots; f++) {
-        if (!has_record(ix, f)) continue;
-        const uint32_t *r = ix->arena + ix->slot[f].data;
-        size_t w = record_words(r, ix->kind[f]);
-        memcpy(fresh + at, r, w * sizeof(*r));
-        ix->slot[f].data = (uint32_t)at;
-        at += w;
-    }
-    free(ix->arena);
-    ix->arena = fresh;
-    ix->arena_len = at;
-    ix->arena_cap = len + len / 2 + 1024;
-    ix->arena_free = 0;
-    memset(ix->free_block, 0, sizeof(ix->free_block));
 }
 
 /* ---- slots and chunks ---- */
@@ -595,23 +740,20 @@ static void grow_chunks(match_index_t *ix, uint32_t nchunks)
         ix->any[a] = kw_realloc(ix->any[a], nchunks * sizeof(cont_t));
         memset(ix->any[a] + ix->nchunks, 0, add * sizeof(cont_t));
     }
+    ix->chunk = kw_realloc(ix->chunk, nchunks * sizeof(*ix->chunk));
+    for (uint32_t c = ix->nchunks; c < nchunks; c++) {
+        ix->chunk[c] = kw_malloc(sizeof(slot_chunk_t));
+        memset(ix->chunk[c]->kind, KIND_FREE, sizeof(ix->chunk[c]->kind));
+    }
     ix->nchunks = nchunks;
 }
 
 static uint32_t slot_alloc(match_index_t *ix)
 {
     uint32_t f;
-    if (ix->free_slot != NONE) {
-        f = ix->free_slot;
-        ix->free_slot = ix->next[f];
+    if (ix->free_slots.n) {
+        f = ix->free_slots.v[--ix->free_slots.n];
     } else {
-        if (ix->nslots == ix->slot_cap) {
-            uint32_t cap = ix->slot_cap ? ix->slot_cap + ix->slot_cap / 2 : 1024;
-            ix->slot = kw_realloc(ix->slot, cap * sizeof(*ix->slot));
-            ix->next = kw_realloc(ix->next, cap * sizeof(*ix->next));
-            ix->kind = kw_realloc(ix->kind, cap * sizeof(*ix->kind));
-            ix->slot_cap = cap;
-        }
         f = ix->nslots++;
         grow_chunks(ix, (ix->nslots + CHUNK_SLOTS - 1) >> CHUNK_SHIFT);
     }
@@ -621,11 +763,12 @@ static uint32_t slot_alloc(match_index_t *ix)
 
 static void slot_free(match_index_t *ix, uint32_t f)
 {
-    ix->kind[f] = KIND_FREE;
-    ix->slot[f].sub = NONE;
-    ix->slot[f].data = 0;
-    ix->next[f] = ix->free_slot;
-    ix->free_slot = f;
+    *kind_at(ix, f) = KIND_FREE;
+    slot_t *s = slot_at(ix, f);
+    s->sub = NONE;
+    s->data = 0;
+    s->kw0 = NONE;
+    vec_push(&ix->free_slots, f);
     ix->nfilters--;
 }
 
@@ -765,79 +908,10 @@ static void intern_filter(match_index_t *ix, const match_filter_t *f)
     }
 }
 
-static void remove_filter(match_index_t *ix, uint32_t f)
-{
-    uint8_t kind = ix->kind[f];
-    uint32_t data = ix->slot[f].data;
-    if (kind == KIND_ALL) {
-        uint32_t last = ix->all.v[--ix->all.n];
-        if (data != ix->all.n) {
-            ix->all.v[data] = last;
-            ix->slot[last].data = data;
-        }
-    } else if (kind == KIND_SMALL) {
-        uint32_t c = f >> CHUNK_SHIFT;
-        uint16_t lo = (uint16_t)(f & (CHUNK_SLOTS - 1));
-        for (int a = 0; a < A_SMALL_COUNT; a++) cont_del(&ix->any[a][c], lo);
-        u32vec_t *gone = &ix->ids[0];
-        gone->n = 0;
-        for (uint32_t i = 0; i < ix->small.n; i++) {
-            entry_t *e = &ix->small.e[i];
-            if (e->str && e->chunks && cont_del(&e->chunks[c], lo)) vec_push(gone, i);
-        }
-        for (uint32_t i = 0; i < gone->n; i++) small_release(ix, gone->v[i]);
-        if (data) {
-            const uint32_t *r = ix->arena + data;
-            uint32_t nk = H_ANY(r[0]) + H_ALL(r[0]);
-            for (uint32_t i = 0; i < nk; i++) keyword_release(ix, r[1 + i]);
-            arena_release(ix, data, 1 + nk);
-        }
-    } else { /* keyword or issuer path */
-        uint32_t *r = ix->arena + data;
-        uint32_t h0 = r[0], h1 = r[1];
-        uint32_t *iss = r + 2, *kw = iss + H_ISS(h0), *small = kw + H_ANY(h0) + H_ALL(h0);
-        uint32_t nsmall = H_LANG(h1) + H_SECTOR(h1) + H_REGION(h1);
-        uint32_t *posted = small + nsmall, *back = posted + H_POSTED(h1);
-        dict_t *d = kind == KIND_KEYWORD ? &ix->keywords : &ix->issuers;
-        for (uint32_t j = 0; j < H_POSTED(h1); j++) {
-            u32vec_t *list = &d->e[posted[j]].post;
-            uint32_t pos = back[j];
-            uint32_t moved = list->v[--list->n];
-            if (pos != list->n) {
-                list->v[pos] = moved;
-                uint32_t *m = ix->arena + ix->slot[moved].data;
-                uint32_t mh1 = m[1];
-                uint32_t *mposted = m + 2 + H_ISS(m[0]) + H_ANY(m[0]) + H_ALL(m[0]) +
-                                    H_LANG(mh1) + H_SECTOR(mh1) + H_REGION(mh1);
-                for (uint32_t k = 0; k < H_POSTED(mh1); k++)
-                    if (mposted[k] == posted[j]) mposted[H_POSTED(mh1) + k] = pos;
-            }
-        }
-        for (uint32_t j = 0; j < H_ISS(h0); j++) issuer_release(ix, iss[j]);
-        for (uint32_t j = 0; j < H_ANY(h0) + H_ALL(h0); j++) keyword_release(ix, kw[j]);
-        for (uint32_t j = 0; j < nsmall; j++) small_release(ix, small[j]);
-        arena_release(ix, data, record_words(r, kind));
-    }
-    slot_free(ix, f);
-}
-
-static void remove_sub(match_index_t *ix, uint32_t id)
-{
-    if (id >= ix->first_cap || ix->first[id] == NONE) return;
-    uint32_t f = ix->first[id];
-    while (f != NONE) {
-        uint32_t nx = ix->next[f];
-        remove_filter(ix, f);
-        f = nx;
-    }
-    ix->first[id] = NONE;
-    ix->nsubs--;
-}
-
-static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_filter_t *flt)
+static uint32_t add_filter(match_index_t *ix, uint32_t sub, const match_filter_t *flt)
 {
     intern_filter(ix, flt);
-    const u32vec_t *v = ix->ids;
+    u32vec_t *v = ix->ids;
     uint32_t nl = v[V_LANG].n, ns = v[V_SECTOR].n, nr = v[V_REGION].n;
     uint32_t ni = v[V_ISSUER].n, na = v[V_ANY].n, nall = v[V_ALL].n;
     uint8_t kind;
@@ -854,12 +928,15 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
 
     uint32_t f = slot_alloc(ix);
     /* Free until its record is in place: arena_alloc may compact. */
-    ix->kind[f] = KIND_FREE;
-    ix->slot[f].sub = sub;
-    ix->slot[f].data = 0;
+    *kind_at(ix, f) = KIND_FREE;
+    slot_t *s = slot_at(ix, f);
+    s->sub = sub;
+    s->data = 0;
+    s->kw0 = NONE;
+    uint32_t data = 0, kw0 = NONE;
 
     if (kind == KIND_ALL) {
-        ix->slot[f].data = ix->all.n;
+        data = ix->all.n;
         vec_push(&ix->all, f);
     } else if (kind == KIND_SMALL) {
         uint32_t c = f >> CHUNK_SHIFT;
@@ -868,13 +945,22 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
             if (v[a].n == 0) cont_add(&ix->any[a][c], lo);
             for (uint32_t j = 0; j < v[a].n; j++) cont_add(&ix->small.e[v[a].v[j]].chunks[c], lo);
         }
+        if (na) {
+            /* kw0: the any-of keyword most filters hold. */
+            uint32_t best = 0;
+            for (uint32_t j = 1; j < na; j++)
+                if (ix->keywords.e[v[V_ANY].v[j]].refs > ix->keywords.e[v[V_ANY].v[best]].refs)
+                    best = j;
+            kw0 = v[V_ANY].v[best];
+            v[V_ANY].v[best] = v[V_ANY].v[--na];
+        }
         if (na + nall) {
             uint32_t off = arena_alloc(ix, 1 + na + nall);
-            uint32_t *r = ix->arena + off;
+            uint32_t *r = arena_at(ix, off);
             r[0] = na | nall << 8;
             if (na) memcpy(r + 1, v[V_ANY].v, na * sizeof(*r));
             if (nall) memcpy(r + 1 + na, v[V_ALL].v, nall * sizeof(*r));
-            ix->slot[f].data = off;
+            data = off | (nall ? HAS_ALL : 0);
         }
     } else {
         dict_t *d = kind == KIND_ISSUER ? &ix->issuers : &ix->keywords;
@@ -897,7 +983,7 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
         }
         size_t words = 2 + (size_t)ni + na + nall + nl + ns + nr + 2 * (size_t)np;
         uint32_t off = arena_alloc(ix, words);
-        uint32_t *r = ix->arena + off, *p = r + 2;
+        uint32_t *r = arena_at(ix, off), *p = r + 2;
         r[0] = na | nall << 8 | ni << 16;
         r[1] = nl | ns << 8 | nr << 16 | np << 24;
         const u32vec_t *order[] = {&v[V_ISSUER], &v[V_ANY],    &v[V_ALL],
@@ -912,10 +998,88 @@ static uint32_t add_filter_slot(match_index_t *ix, uint32_t sub, const match_fil
             p[np + j] = list->n;
             vec_push(list, f);
         }
-        ix->slot[f].data = off;
+        data = off;
     }
-    ix->kind[f] = kind;
+    s = slot_at(ix, f);
+    s->data = data;
+    s->kw0 = kw0;
+    *kind_at(ix, f) = kind;
     return f;
+}
+
+static void remove_filter(match_index_t *ix, uint32_t f)
+{
+    uint8_t kind = *kind_at(ix, f) & KIND_MASK;
+    slot_t *s = slot_at(ix, f);
+    uint32_t data = s->data;
+    if (kind == KIND_ALL) {
+        uint32_t last = ix->all.v[--ix->all.n];
+        if (data != ix->all.n) {
+            ix->all.v[data] = last;
+            slot_at(ix, last)->data = data;
+        }
+    } else if (kind == KIND_SMALL) {
+        uint32_t c = f >> CHUNK_SHIFT;
+        uint16_t lo = (uint16_t)(f & (CHUNK_SLOTS - 1));
+        for (int a = 0; a < A_SMALL_COUNT; a++) cont_del(&ix->any[a][c], lo);
+        /* The sets are the only copy of its languages, sectors and
+         * regions: probe each value's container for this chunk. */
+        u32vec_t *gone = &ix->ids[0];
+        gone->n = 0;
+        for (uint32_t i = 0; i < ix->small.n; i++) {
+            entry_t *e = &ix->small.e[i];
+            if (e->str && e->chunks && cont_del(&e->chunks[c], lo)) vec_push(gone, i);
+        }
+        for (uint32_t i = 0; i < gone->n; i++) small_release(ix, gone->v[i]);
+        if (s->kw0 != NONE) keyword_release(ix, s->kw0);
+        uint32_t off = data & OFF_MASK;
+        if (off) {
+            const uint32_t *r = arena_at(ix, off);
+            uint32_t nk = H_ANY(r[0]) + H_ALL(r[0]);
+            for (uint32_t i = 0; i < nk; i++) keyword_release(ix, r[1 + i]);
+            arena_release(ix, off, 1 + nk);
+        }
+    } else { /* keyword or issuer path */
+        uint32_t *r = arena_at(ix, data);
+        uint32_t h0 = r[0], h1 = r[1];
+        uint32_t *iss = r + 2, *kw = iss + H_ISS(h0), *small = kw + H_ANY(h0) + H_ALL(h0);
+        uint32_t nsmall = H_LANG(h1) + H_SECTOR(h1) + H_REGION(h1);
+        uint32_t *posted = small + nsmall, *back = posted + H_POSTED(h1);
+        dict_t *d = kind == KIND_KEYWORD ? &ix->keywords : &ix->issuers;
+        for (uint32_t j = 0; j < H_POSTED(h1); j++) {
+            /* Swap-remove from the list; fix the moved filter's back-pointer. */
+            u32vec_t *list = &d->e[posted[j]].post;
+            uint32_t pos = back[j];
+            uint32_t moved = list->v[--list->n];
+            if (pos != list->n) {
+                list->v[pos] = moved;
+                uint32_t *m = arena_at(ix, slot_at(ix, moved)->data);
+                uint32_t mh1 = m[1];
+                uint32_t *mposted = m + 2 + H_ISS(m[0]) + H_ANY(m[0]) + H_ALL(m[0]) +
+                                    H_LANG(mh1) + H_SECTOR(mh1) + H_REGION(mh1);
+                for (uint32_t k = 0; k < H_POSTED(mh1); k++)
+                    if (mposted[k] == posted[j]) mposted[H_POSTED(mh1) + k] = pos;
+            }
+        }
+        for (uint32_t j = 0; j < H_ISS(h0); j++) issuer_release(ix, iss[j]);
+        for (uint32_t j = 0; j < H_ANY(h0) + H_ALL(h0); j++) keyword_release(ix, kw[j]);
+        for (uint32_t j = 0; j < nsmall; j++) small_release(ix, small[j]);
+        arena_release(ix, data, record_words(r, kind));
+    }
+    slot_free(ix, f);
+}
+
+static void remove_sub(match_index_t *ix, uint32_t id)
+{
+    uint32_t f = first_get(ix, id);
+    if (f == NONE) return;
+    while (f != NONE) {
+        uint32_t nx = (*kind_at(ix, f) & KIND_MORE) ? map_take(&ix->next, f) : NONE;
+        remove_filter(ix, f);
+        f = nx;
+    }
+    first_set(ix, id, NONE);
+    ix->nsubs--;
 }
 
 int match_index_set(match_index_t *ix, uint32_t id, const match_filter_t *filters, size_t n)
@@ -925,20 +1089,16 @@ int match_index_set(match_index_t *ix, uint32_t id, const match_filter_t *filter
         if (!filter_ok(&filters[i])) return KW_INVALID;
     remove_sub(ix, id);
     if (n == 0) return KW_OK;
-    if (id >= ix->first_cap) {
-        uint32_t cap = ix->first_cap ? ix->first_cap + ix->first_cap / 2 : 1024;
-        if (cap <= id) cap = id + 1;
-        ix->first = kw_realloc(ix->first, (size_t)cap * sizeof(*ix->first));
-        for (uint32_t i = ix->first_cap; i < cap; i++) ix->first[i] = NONE;
-        ix->first_cap = cap;
-    }
     uint32_t head = NONE;
     for (size_t i = n; i-- > 0;) {
-        uint32_t f = add_filter_slot(ix, id, &filters[i]);
-        ix->next[f] = head;
+        uint32_t f = add_filter(ix, id, &filters[i]);
+        if (head != NONE) {
+            *kind_at(ix, f) |= KIND_MORE;
+            map_put(&ix->next, f, head);
+        }
         head = f;
     }
-    ix->first[id] = head;
+    first_set(ix, id, head);
     ix->nsubs++;
     return KW_OK;
 }
@@ -990,7 +1150,7 @@ static uint32_t small_find(const match_index_t *ix, int attr, const char *s)
  * keywords (words and phrases) and small values, and its issuer ids. */
 static void doc_prepare(match_index_t *ix, const match_doc_t *d)
 {
-    ensure_words(&ix->result, &ix->result_words, ix->first_cap);
+    ensure_words(&ix->result, &ix->result_words, (size_t)ix->first_chunks << CHUNK_SHIFT);
     ensure_words(&ix->doc_kw, &ix->doc_kw_words, ix->keywords.n);
     ensure_words(&ix->doc_small, &ix->doc_small_words, ix->small.n);
 
@@ -1061,15 +1221,10 @@ static void doc_prepare(match_index_t *ix, const match_doc_t *d)
 
 static void doc_clear(match_index_t *ix)
 {
-    for (uint32_t i = 0; i < ix->doc_kw_ids.n; i++) {
-        uint32_t id = ix->doc_kw_ids.v[i];
-        ix->doc_kw[id >> 6] = 0;
-    }
+    for (uint32_t i = 0; i < ix->doc_kw_ids.n; i++) ix->doc_kw[ix->doc_kw_ids.v[i] >> 6] = 0;
     for (int a = 0; a < A_SMALL_COUNT; a++)
-        for (uint32_t i = 0; i < ix->doc_small_ids[a].n; i++) {
-            uint32_t id = ix->doc_small_ids[a].v[i];
-            ix->doc_small[id >> 6] = 0;
-        }
+        for (uint32_t i = 0; i < ix->doc_small_ids[a].n; i++)
+            ix->doc_small[ix->doc_small_ids[a].v[i] >> 6] = 0;
 }
 
 /* Whether a keyword- or issuer-path record matches the prepared document. */
@@ -1096,13 +1251,16 @@ static int verify_full(const match_index_t *ix, const uint32_t *r)
     return H_ANY(h0) == 0 || any_bit(ix->doc_kw, any, H_ANY(h0));
 }
 
-/* Whether a small-path record's keywords match the prepared document. */
-static inline int verify_keywords(const match_index_t *ix, const uint32_t *r)
+/* A small-path candidate's keywords, when its slot alone does not decide:
+ * the rest of its any-of keywords and its all-of ones. */
+static int verify_record(const match_index_t *ix, const slot_t *s)
 {
+    const uint32_t *r = arena_at(ix, s->data & OFF_MASK);
     uint32_t na = H_ANY(r[0]), nall = H_ALL(r[0]);
     for (uint32_t j = 0; j < nall; j++)
         if (!bit_get(ix->doc_kw, r[1 + na + j])) return 0;
-    return na == 0 || any_bit(ix->doc_kw, r + 1, na);
+    if (s->kw0 == NONE || bit_get(ix->doc_kw, s->kw0)) return 1;
+    return any_bit(ix->doc_kw, r + 1, na);
 }
 
 /* out = the union of the attribute's "any" set and the document's values'
@@ -1140,29 +1298,33 @@ static int and_into(uint64_t *acc, const uint64_t *b)
 
 static void match_small(match_index_t *ix)
 {
-    uint64_t *acc = ix->acc, *tmp = ix->tmp;
+    uint64_t *acc = ix->acc, *tmp = ix->tmp, *result = ix->result;
+    const uint64_t *doc_kw = ix->doc_kw;
     for (uint32_t c = 0; c < ix->nchunks; c++) {
         if (!group_build(ix, A_LANG, c, acc)) continue;
         if (!group_build(ix, A_SECTOR, c, tmp) || !and_into(acc, tmp)) continue;
         if (!group_build(ix, A_REGION, c, tmp) || !and_into(acc, tmp)) continue;
 
-        /* The candidates, then their keywords: records are read in slot
-         * order, each prefetched a few candidates ahead. */
-        u32vec_t *s = &ix->surv;
-        s->n = 0;
-        uint32_t base = c << CHUNK_SHIFT;
+        /* Every candidate satisfies language, sector and region. Its slot
+         * (read in slot order) decides it when it has no keywords, or no
+         * all-of ones and its kw0 is in the release; the others have
+         * their records read afterwards, prefetched ahead. */
+        uint32_t ncand = 0, ndef = 0;
         for (uint32_t w = 0; w < CHUNK_WORDS; w++)
             for (uint64_t x = acc[w]; x; x &= x - 1)
-                vec_push(s, base + w * 64 + (uint32_t)__builtin_ctzll(x));
-        const slot_t *slot = ix->slot;
-        for (uint32_t i = 0; i < s->n; i++) {
-            if (i + 16 < s->n) __builtin_prefetch(&slot[s->v[i + 16]]);
-            if (i + 8 < s->n) {
-                uint32_t ahead = slot[s->v[i + 8]].data;
-                if (ahead) __builtin_prefetch(ix->arena + ahead);
-            }
-            slot_t sl = slot[s->v[i]];
-            if (sl.data == 0 || verify_keywords(ix, ix->arena + sl.data)) bit_set(ix->result, sl.sub);
+                ix->cand[ncand++] = w * 64 + (uint32_t)__builtin_ctzll(x);
+        const slot_t *slots = ix->chunk[c]->slot;
+        for (uint32_t i = 0; i < ncand; i++) {
+            if (i + 24 < ncand) __builtin_prefetch(&slots[ix->cand[i + 24]]);
+            const slot_t *s = &slots[ix->cand[i]];
+            if (!(s->data & HAS_ALL) && (s->kw0 == NONE || bit_get(doc_kw, s->kw0)))
+                bit_set(result, s->sub);
+            else if (s->data & OFF_MASK)
+                ix->deferred[ndef++] = *s;
+        }
+        for (uint32_t i = 0; i < ndef; i++) {
+            if (i + 16 < ndef) __builtin_prefetch(arena_at(ix, ix->deferred[i + 16].data & OFF_MASK));
+            if (verify_record(ix, &ix->deferred[i])) bit_set(result, ix->deferred[i].sub);
         }
     }
 }
@@ -1170,9 +1332,9 @@ static void match_small(match_index_t *ix)
 static void match_list(match_index_t *ix, const u32vec_t *list)
 {
     for (uint32_t i = 0; i < list->n; i++) {
-        slot_t sl = ix->slot[list->v[i]];
-        if (bit_get(ix->result, sl.sub)) continue;
-        if (verify_full(ix, ix->arena + sl.data)) bit_set(ix->result, sl.sub);
+        const slot_t *s = slot_at(ix, list->v[i]);
+        if (bit_get(ix->result, s->sub)) continue;
+        if (verify_full(ix, arena_at(ix, s->data))) bit_set(ix->result, s->sub);
     }
 }
 
@@ -1181,7 +1343,7 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
     if (ix->nsubs == 0) return 0;
     doc_prepare(ix, d);
 
-    for (uint32_t i = 0; i < ix->all.n; i++) bit_set(ix->result, ix->slot[ix->all.v[i]].sub);
+    for (uint32_t i = 0; i < ix->all.n; i++) bit_set(ix->result, slot_at(ix, ix->all.v[i])->sub);
     for (uint32_t i = 0; i < ix->n_doc_issuers; i++)
         match_list(ix, &ix->issuers.e[ix->doc_issuers[i]].post);
     for (uint32_t i = 0; i < ix->doc_kw_ids.n; i++)
@@ -1190,18 +1352,17 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
 
     /* Read the marks back in order, clearing them. */
     size_t n = 0;
-    uint32_t words = (ix->first_cap + 63) / 64;
-    for (uint32_t w = 0; w < words; w++) {
+    for (uint32_t w = 0; w < ix->result_words; w++) {
         uint64_t x = ix->result[w];
         if (x == 0) continue;
         ix->result[w] = 0;
-        for (; x; x &= x - 1) {
-            if (n == *cap) {
-                *cap = *cap ? *cap * 2 : 1024;
-                *out = kw_realloc(*out, *cap * sizeof(**out));
-            }
-            (*out)[n++] = w * 64 + (uint32_t)__builtin_ctzll(x);
+        size_t bits = (size_t)__builtin_popcountll(x);
+        if (n + bits > *cap) {
+            *cap = *cap ? *cap * 2 : 1024;
+            if (*cap < n + bits) *cap = n + bits;
+            *out = kw_realloc(*out, *cap * sizeof(**out));
         }
+        for (; x; x &= x - 1) (*out)[n++] = w * 64 + (uint32_t)__builtin_ctzll(x);
     }
     doc_clear(ix);
     return n;
@@ -1212,10 +1373,13 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
 void match_index_stats(const match_index_t *ix, match_stats_t *out)
 {
     size_t b = sizeof(*ix) + ALLOC_OVERHEAD;
-    b += (size_t)ix->slot_cap * (sizeof(slot_t) + sizeof(uint32_t) + sizeof(uint8_t)) +
-         3 * ALLOC_OVERHEAD;
-    b += (size_t)ix->first_cap * sizeof(uint32_t) + ALLOC_OVERHEAD;
-    b += ix->arena_cap * sizeof(uint32_t) + ALLOC_OVERHEAD;
+    b += (size_t)ix->nchunks * (sizeof(slot_chunk_t) + ALLOC_OVERHEAD + sizeof(void *));
+    b += (size_t)ix->free_slots.cap * sizeof(uint32_t);
+    if (ix->next.key) b += (size_t)(ix->next.mask + 1) * 2 * sizeof(uint32_t);
+    for (uint32_t c = 0; c < ix->first_chunks; c++)
+        b += sizeof(void *) + (ix->first[c] ? CHUNK_SLOTS * sizeof(uint32_t) + ALLOC_OVERHEAD : 0);
+    b += (size_t)ix->nblocks * (BLOCK_WORDS * sizeof(uint32_t) + ALLOC_OVERHEAD) +
+         (size_t)ix->block_cap * sizeof(void *);
     b += dict_bytes(&ix->small, ix->nchunks);
     b += dict_bytes(&ix->keywords, 0);
     b += dict_bytes(&ix->issuers, 0);
@@ -1229,8 +1393,9 @@ void match_index_stats(const match_index_t *ix, match_stats_t *out)
     for (size_t i = 0; i < KW_ARRAY_SIZE(ix->ids); i++) b += (size_t)ix->ids[i].cap * 4;
     for (int a = 0; a < A_SMALL_COUNT; a++) b += (size_t)ix->doc_small_ids[a].cap * 4;
     b += ((size_t)ix->result_words + ix->doc_kw_words + ix->doc_small_words) * 8;
-    b += ((size_t)ix->doc_kw_ids.cap + ix->surv.cap + ix->uniq_cap) * 4;
-    b += 2 * CHUNK_WORDS * sizeof(uint64_t) + ix->phrase.cap;
+    b += ((size_t)ix->doc_kw_ids.cap + ix->uniq_cap) * 4;
+    b += 2 * CHUNK_WORDS * sizeof(uint64_t) + CHUNK_SLOTS * (sizeof(uint32_t) + sizeof(slot_t)) +
+         ix->phrase.cap;
     out->subscriptions = ix->nsubs;
     out->filters = ix->nfilters;
     out->bytes = b;

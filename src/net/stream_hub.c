@@ -440,11 +440,13 @@ static int open_parse(stream_hub_t *hub, net_request_t *req, const core_principa
     /* Resume point: Last-Event-ID (what EventSource sends) or ?after=. */
     const kw_str_t *leid = net_request_header(req, "last-event-id");
     const char *after = net_query_get(&p, "after");
-    const char *which = after ? "after" : "Last-Event-ID";
+    /* Last-Event-ID wins: an EventSource opened with ?after= sends both
+     * when it reconnects, and the header is where it has got to since. */
+    const char *which = leid ? "Last-Event-ID" : "after";
     char num[32] = "";
-    if (after) snprintf(num, sizeof(num), "%s", after);
-    else if (leid && leid->len < sizeof(num)) memcpy(num, leid->data, leid->len), num[leid->len] = 0;
+    if (leid && leid->len < sizeof(num)) memcpy(num, leid->data, leid->len), num[leid->len] = 0;
     else if (leid) snprintf(num, sizeof(num), "x");
+    else if (after) snprintf(num, sizeof(num), "%s", after);
     if (num[0]) {
         char *end;
         long long v = strtoll(num, &end, 10);

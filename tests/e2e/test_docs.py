@@ -279,6 +279,7 @@ def tell_the_story(server, rec):
     rec("POST", "/v1/subscribers", {"kind": "outlet", "name": "Portal Berita", "trusted": True,
                                     "filters": [{}]})
     rec("GET", "/v1/me", token=stok)
+    rec("GET", "/v1/stream?language=xx")
     rec("GET", f"/v1/subscribers/{sub}", token=stok)
     rec("GET", f"/v1/subscribers/{sub}")
     rec("PATCH", f"/v1/subscribers/{sub}", {"filters": [
