@@ -17,16 +17,11 @@
  * the dictionaries compares strings; the dictionaries are only consulted
  * to turn a release's values into ids, once per release.
  *
- * Filters live in slots, numbered densely and reused when freed: slot f
- * holds the owning subscription, the offset of its record in one uint32
- * arena and, for the common path below, one keyword. Records are runs of
- * interned ids with their counts in a header word. The arena is a list of
- * 1 MiB blocks (growing never copies, and holds at most one block unused);
- * freed records go on exact-size free lists, and the arena is compacted
- * when half of it is free. Slots come in chunks of 65,536. A subscription
- * is its first slot (by id, also in chunks); the rare subscription with
- * several filters chains the others through a small hash map. There is no
- * allocation per filter or per value.
+ * Filters live in slots: slot f has the owning subscription, the offset of
+ * its record in one uint32 arena, the next slot of the same subscription
+ * and its kind. Records are runs of interned ids with their counts in a
+ * header word; freed records go on exact-size free lists and the arena is
+ * compacted when half of it is free. There is no allocation per filter.
  *
  * Each filter is indexed under ONE access path, chosen when it is set, the
  * one expected to visit it least often for releases it does not match:
@@ -60,15 +55,11 @@
  *
  * computed word by word in L1-sized scratch bitmaps, skipping a chunk as
  * soon as one group is empty there. This is posting-list intersection done
- * 64 slots per instruction, and every candidate already satisfies
- * language, sector and region. What remains is its keywords, and with
- * releases of a few hundred distinct words most candidates have one: so
- * each small-path slot carries the filter's any-of keyword that the most
- * filters hold (the likeliest to be in a release). A candidate without
- * keywords, or with that keyword in the release (one bit test in a bitmap
- * over keyword ids) and no all-of keywords, is decided by its slot alone,
- * read in slot order; only the others have their records read, in a
- * second pass with prefetching.
+ * 64 slots per instruction; every candidate already satisfies language,
+ * sector and region, so what remains is its keywords: one record read and
+ * a bit test per keyword in the release's word bitmap (a bitmap over
+ * keyword ids). Candidates come out in slot order, so those reads move
+ * forward through memory and are prefetched a few ahead.
  *
  * The issuer and keyword paths are plain posting lists of slots (unsorted
  * uint32 vectors); each record keeps, for every list it is on, its position
@@ -115,8 +106,7 @@
 #define BLOCK_SHIFT 18 /* the arena is blocks of 2^18 words (1 MiB) */
 #define BLOCK_WORDS (1u << BLOCK_SHIFT)
 #define BLOCKS_MAX (1u << (31 - BLOCK_SHIFT)) /* offsets are 31 bits: 8 GiB of records */
-#define HAS_ALL 0x80000000u /* small path: the record holds all-of keywords */
-#define OFF_MASK 0x7fffffffu
+#define HOT_CODES 16384 /* keywords with a 14-bit code, for the small path's slots */
 
 enum { KIND_FREE, KIND_ALL, KIND_SMALL, KIND_KEYWORD, KIND_ISSUER };
 #define KIND_MASK 0x7
@@ -280,6 +270,7 @@ typedef struct {
     cont_t *chunks;   /* small value: its small-path slots, per chunk */
     uint32_t head;    /* phrase keyword: id of its first word; else NONE */
     uint32_t heads;   /* keyword: phrases beginning with this word */
+    uint16_t hot;     /* keyword: its hot code, or CODE_COLD */
     uint8_t attr;     /* small value: A_LANG, A_SECTOR or A_REGION */
 } entry_t;
 
@@ -455,35 +446,53 @@ static uint32_t map_take(u32map_t *m, uint32_t key)
 
 /* ---- the index ---- */
 
-/* A filter's slot. data: match-all, its position in the match-all list;
- * small path, HAS_ALL | the offset of its record (0: none); keyword and
- * issuer paths, the offset of its record. kw0: small path, the any-of
- * keyword most filters hold (the one most likely in a release), kept here
- * so most candidates are decided without reading their record; else
- * NONE. */
-typedef struct {
-    uint32_t sub;
-    uint32_t data;
-    uint32_t kw0;
-} slot_t;
+/* Slots. A subscription's first filter lives in the slot numbered as the
+ * subscription (below PRIMARY_LIMIT), so a candidate there needs no
+ * lookup of its owner and matches go into the result 64 at a time; its
+ * other filters live in overflow slots from PRIMARY_LIMIT up, which record
+ * their owner. Slots come in chunks of 65,536, created as ids and
+ * overflow slots are used; chunks are numbered densely in creation order
+ * (the sets' containers use the same numbers) and found through dir.
+ * Per slot, in three columns:
+ *   kind  KIND_*, with KIND_MORE;
+ *   data  match-all: its position in the match-all list; otherwise the
+ *         offset of its record (0: none);
+ *   code  small path: what its slot decides on, 16 bits so that scanning
+ *         candidates reads little: CODE_NONE (no keywords: it matches),
+ *         CODE_COLD (read the record, which holds all its keywords), or
+ *         the hot code of one keyword, kw0, taken out of its record, with
+ *         CODE_ALL (kw0 is all-of: absent from a release, the filter fails;
+ *         present, the record holds the rest, if any) or else kw0 is any-of
+ *         (present, it matches; absent, CODE_REST says the record holds
+ *         more any-of keywords). kw0 is the all-of keyword fewest filters
+ *         hold, or the any-of one most filters hold. Hot codes go to the
+ *         first 16,382 keywords interned (and are reused when a keyword is
+ *         no longer held): popular keywords come early. */
+#define PRIMARY_LIMIT (MATCH_INDEX_ID_MAX + 1u)
+#define DIR_SIZE ((2 * (size_t)PRIMARY_LIMIT) >> CHUNK_SHIFT)
+#define CODE_MASK 0x3fff
+#define CODE_NONE 0x3fff
+#define CODE_COLD 0x3ffe
+#define CODE_ALL 0x8000
+#define CODE_REST 0x4000
 
-/* Slots come in chunks of 65,536, the same chunks as the sets' containers. */
 typedef struct {
-    slot_t slot[CHUNK_SLOTS];
-    uint8_t kind[CHUNK_SLOTS]; /* KIND_*, with KIND_MORE */
+    uint16_t code[CHUNK_SLOTS];
+    uint8_t kind[CHUNK_SLOTS];
+    uint32_t data[CHUNK_SLOTS];
+    uint32_t base; /* its first slot */
+    uint32_t *sub; /* overflow chunk: the owners; NULL for a primary chunk */
 } slot_chunk_t;
 
 struct match_index_s {
-    /* filters, by slot */
+    uint32_t *dir;          /* slot >> CHUNK_SHIFT -> chunk number, or NONE */
     slot_chunk_t **chunk;
-    uint32_t nchunks, chunk_cap; /* chunks of slots and of every set */
-    uint32_t nslots, nfilters;
-    u32vec_t free_slots;
+    uint32_t nchunks;       /* chunks of slots, and of every set */
+    uint32_t id_chunks;     /* primary chunks span ids below id_chunks << CHUNK_SHIFT */
+    uint32_t overflow_next; /* overflow slots handed out so far */
+    u32vec_t overflow_free;
+    uint32_t nfilters, nsubs;
     u32map_t next; /* slot -> next slot of its subscription (KIND_MORE) */
-
-    /* subscriptions: first slot by id, in chunks of 65,536 ids */
-    uint32_t **first;
-    uint32_t first_chunks, nsubs;
 
     /* records */
     uint32_t **block;
@@ -495,6 +504,9 @@ struct match_index_s {
     cont_t *any[A_SMALL_COUNT]; /* small-path slots not constraining the attribute */
     u32vec_t all;               /* match-all slots */
     uint32_t phrase_max;        /* most words in a phrase keyword indexed so far */
+    uint32_t hot_kw[HOT_CODES]; /* keyword id by hot code */
+    uint16_t hot_free[HOT_CODES];
+    uint32_t n_hot_free, hot_next;
 
     /* scratch: a filter being set */
     u32vec_t ids[6];
@@ -505,19 +517,19 @@ struct match_index_s {
     uint32_t doc_kw_words;
     uint64_t *doc_small; /* by small value id */
     uint32_t doc_small_words;
+    uint64_t doc_hot[HOT_CODES / 64]; /* by hot code */
     u32vec_t doc_kw_ids, doc_small_ids[A_SMALL_COUNT];
     uint32_t doc_issuers[2], n_doc_issuers;
     uint32_t *uniq_kw;
     size_t uniq_cap;
     uint64_t *acc, *tmp;
-    uint32_t *cand;   /* candidates of one chunk */
-    slot_t *deferred; /* candidates whose record must be read */
+    uint32_t *deferred; /* candidates of one chunk whose record must be read */
     kw_buf_t phrase;
 };
 
 /* Record layouts (uint32 words in the arena):
- *   small path (only if it has more keywords than kw0):
- *     [n_any | n_all << 8] [any ids but kw0] [all ids]
+ *   small path (only if its slot cannot decide alone):
+ *     [n_any | n_all << 8] [any ids] [all ids]  (without kw0, if its code has one)
  *   keyword and issuer paths:
  *     [n_any | n_all << 8 | n_issuers << 16] [n_lang | n_sector << 8 | n_region << 16 | n_posted << 24]
  *     [issuer ids] [any ids] [all ids] [language ids] [sector ids] [region ids]
@@ -531,14 +543,11 @@ struct match_index_s {
 #define H_REGION(h) (((h) >> 16) & 0xff)
 #define H_POSTED(h) (((h) >> 24) & 0xff)
 
-static inline slot_t *slot_at(const match_index_t *ix, uint32_t f)
-{
-    return &ix->chunk[f >> CHUNK_SHIFT]->slot[f & (CHUNK_SLOTS - 1)];
-}
+#define LO(f) ((f) & (CHUNK_SLOTS - 1))
 
-static inline uint8_t *kind_at(const match_index_t *ix, uint32_t f)
+static inline slot_chunk_t *chunk_of(const match_index_t *ix, uint32_t f)
 {
-    return &ix->chunk[f >> CHUNK_SHIFT]->kind[f & (CHUNK_SLOTS - 1)];
+    return ix->chunk[ix->dir[f >> CHUNK_SHIFT]];
 }
 
 static inline uint32_t *arena_at(const match_index_t *ix, uint32_t off)
@@ -546,35 +555,22 @@ static inline uint32_t *arena_at(const match_index_t *ix, uint32_t off)
     return ix->block[off >> BLOCK_SHIFT] + (off & (BLOCK_WORDS - 1));
 }
 
-static uint32_t first_get(const match_index_t *ix, uint32_t id)
+static uint32_t sub_of(const match_index_t *ix, uint32_t f)
 {
-    if ((id >> CHUNK_SHIFT) >= ix->first_chunks || ix->first[id >> CHUNK_SHIFT] == NULL)
-        return NONE;
-    return ix->first[id >> CHUNK_SHIFT][id & (CHUNK_SLOTS - 1)];
+    return f < PRIMARY_LIMIT ? f : chunk_of(ix, f)->sub[LO(f)];
 }
 
-static void first_set(match_index_t *ix, uint32_t id, uint32_t f)
+static int sub_exists(const match_index_t *ix, uint32_t id)
 {
-    uint32_t c = id >> CHUNK_SHIFT;
-    if (c >= ix->first_chunks) {
-        ix->first = kw_realloc(ix->first, (c + 1) * sizeof(*ix->first));
-        memset(ix->first + ix->first_chunks, 0, (c + 1 - ix->first_chunks) * sizeof(*ix->first));
-        ix->first_chunks = c + 1;
-    }
-    if (ix->first[c] == NULL) {
-        ix->first[c] = kw_malloc(CHUNK_SLOTS * sizeof(uint32_t));
-        memset(ix->first[c], 0xff, CHUNK_SLOTS * sizeof(uint32_t));
-    }
-    ix->first[c][id & (CHUNK_SLOTS - 1)] = f;
+    uint32_t c = ix->dir[id >> CHUNK_SHIFT];
+    return c != NONE && (ix->chunk[c]->kind[LO(id)] & KIND_MASK) != KIND_FREE;
 }
 
 /* The record's offset (0: none). */
-static uint32_t record_of(const match_index_t *ix, uint32_t f)
+static uint32_t record_of(const slot_chunk_t *ch, uint32_t lo)
 {
-    uint8_t kind = *kind_at(ix, f) & KIND_MASK;
-    if (kind == KIND_SMALL) return slot_at(ix, f)->data & OFF_MASK;
-    if (kind == KIND_KEYWORD || kind == KIND_ISSUER) return slot_at(ix, f)->data;
-    return 0;
+    uint8_t kind = ch->kind[lo] & KIND_MASK;
+    return kind == KIND_SMALL || kind == KIND_KEYWORD || kind == KIND_ISSUER ? ch->data[lo] : 0;
 }
 
 static size_t record_words(const uint32_t *r, uint8_t kind)
@@ -589,13 +585,15 @@ static size_t record_words(const uint32_t *r, uint8_t kind)
 match_index_t *match_index_new(void)
 {
     match_index_t *ix = kw_calloc(1, sizeof(*ix));
+    ix->dir = kw_malloc(DIR_SIZE * sizeof(*ix->dir));
+    memset(ix->dir, 0xff, DIR_SIZE * sizeof(*ix->dir));
     dict_init(&ix->small);
     dict_init(&ix->keywords);
     dict_init(&ix->issuers);
     ix->acc = kw_malloc(CHUNK_WORDS * sizeof(*ix->acc));
     ix->tmp = kw_malloc(CHUNK_WORDS * sizeof(*ix->tmp));
-    ix->cand = kw_malloc(CHUNK_SLOTS * sizeof(*ix->cand));
-    ix->deferred = kw_malloc(CHUNK_SLOTS * sizeof(*ix->deferred));
+    ix->deferred = kw_malloc((CHUNK_SLOTS + 1) * sizeof(*ix->deferred));
+    ix->doc_hot[CODE_NONE >> 6] |= UINT64_C(1) << (CODE_NONE & 63); /* no keywords: "present" */
     return ix;
 }
 
@@ -630,13 +628,15 @@ void match_index_free(match_index_t *ix)
         free(ix->doc_small_ids[a].v);
     }
     for (size_t i = 0; i < KW_ARRAY_SIZE(ix->ids); i++) free(ix->ids[i].v);
-    for (uint32_t c = 0; c < ix->nchunks; c++) free(ix->chunk[c]);
+    for (uint32_t c = 0; c < ix->nchunks; c++) {
+        free(ix->chunk[c]->sub);
+        free(ix->chunk[c]);
+    }
     free(ix->chunk);
-    free(ix->free_slots.v);
+    free(ix->dir);
+    free(ix->overflow_free.v);
     free(ix->next.key);
     free(ix->next.val);
-    for (uint32_t c = 0; c < ix->first_chunks; c++) free(ix->first[c]);
-    free(ix->first);
     for (uint32_t b = 0; b < ix->nblocks; b++) free(ix->block[b]);
     free(ix->block);
     free(ix->all.v);
@@ -647,7 +647,6 @@ void match_index_free(match_index_t *ix)
     free(ix->uniq_kw);
     free(ix->acc);
     free(ix->tmp);
-    free(ix->cand);
     free(ix->deferred);
     kw_buf_free(&ix->phrase);
     free(ix);
@@ -686,16 +685,17 @@ static void arena_compact(match_index_t *ix)
     ix->nblocks = ix->block_cap = ix->block_len = 0;
     ix->arena_free = 0;
     memset(ix->free_block, 0, sizeof(ix->free_block));
-    for (uint32_t f = 0; f < ix->nslots; f++) {
-        uint32_t from = record_of(ix, f);
-        if (from == 0) continue;
-        const uint32_t *r = old[from >> BLOCK_SHIFT] + (from & (BLOCK_WORDS - 1));
-        size_t w = record_words(r, *kind_at(ix, f) & KIND_MASK);
-        uint32_t to = arena_take(ix, w);
-        memcpy(arena_at(ix, to), r, w * sizeof(*r));
-        slot_t *s = slot_at(ix, f);
-        s->data = (s->data & ~OFF_MASK) | to;
-        if ((*kind_at(ix, f) & KIND_MASK) != KIND_SMALL) s->data = to;
+    for (uint32_t c = 0; c < ix->nchunks; c++) {
+        slot_chunk_t *ch = ix->chunk[c];
+        for (uint32_t lo = 0; lo < CHUNK_SLOTS; lo++) {
+            uint32_t from = record_of(ch, lo);
+            if (from == 0) continue;
+            const uint32_t *r = old[from >> BLOCK_SHIFT] + (from & (BLOCK_WORDS - 1));
+            size_t w = record_words(r, ch->kind[lo] & KIND_MASK);
+            uint32_t to = arena_take(ix, w);
+            memcpy(arena_at(ix, to), r, w * sizeof(*r));
+            ch->data[lo] = to;
+        }
     }
     for (uint32_t b = 0; b < nold; b++) free(old[b]);
     free(old);
@@ -726,49 +726,53 @@ static void arena_release(match_index_t *ix, uint32_t off, size_t words)
 
 /* ---- slots and chunks ---- */
 
-static void grow_chunks(match_index_t *ix, uint32_t nchunks)
+/* The chunk holding slot f, created (with its containers in every set)
+ * if new. */
+static slot_chunk_t *chunk_get(match_index_t *ix, uint32_t f)
 {
-    if (nchunks <= ix->nchunks) return;
-    size_t add = nchunks - ix->nchunks;
+    uint32_t key = f >> CHUNK_SHIFT;
+    if (ix->dir[key] != NONE) return ix->chunk[ix->dir[key]];
+    uint32_t c = ix->nchunks, n = c + 1;
     for (uint32_t i = 0; i < ix->small.n; i++) {
         entry_t *e = &ix->small.e[i];
         if (e->str == NULL) continue;
-        e->chunks = kw_realloc(e->chunks, nchunks * sizeof(cont_t));
-        memset(e->chunks + ix->nchunks, 0, add * sizeof(cont_t));
+        e->chunks = kw_realloc(e->chunks, n * sizeof(cont_t));
+        memset(&e->chunks[c], 0, sizeof(cont_t));
     }
     for (int a = 0; a < A_SMALL_COUNT; a++) {
-        ix->any[a] = kw_realloc(ix->any[a], nchunks * sizeof(cont_t));
-        memset(ix->any[a] + ix->nchunks, 0, add * sizeof(cont_t));
+        ix->any[a] = kw_realloc(ix->any[a], n * sizeof(cont_t));
+        memset(&ix->any[a][c], 0, sizeof(cont_t));
     }
-    ix->chunk = kw_realloc(ix->chunk, nchunks * sizeof(*ix->chunk));
-    for (uint32_t c = ix->nchunks; c < nchunks; c++) {
-        ix->chunk[c] = kw_malloc(sizeof(slot_chunk_t));
-        memset(ix->chunk[c]->kind, KIND_FREE, sizeof(ix->chunk[c]->kind));
+    ix->chunk = kw_realloc(ix->chunk, n * sizeof(*ix->chunk));
+    slot_chunk_t *ch = kw_malloc(sizeof(*ch));
+    memset(ch->kind, KIND_FREE, sizeof(ch->kind));
+    ch->base = key << CHUNK_SHIFT;
+    ch->sub = NULL;
+    if (f >= PRIMARY_LIMIT) {
+        ch->sub = kw_malloc(CHUNK_SLOTS * sizeof(*ch->sub));
+    } else if (key + 1 > ix->id_chunks) {
+        ix->id_chunks = key + 1;
     }
-    ix->nchunks = nchunks;
+    ix->chunk[c] = ch;
+    ix->dir[key] = c;
+    ix->nchunks = n;
+    return ch;
 }
 
-static uint32_t slot_alloc(match_index_t *ix)
+static uint32_t overflow_alloc(match_index_t *ix)
 {
-    uint32_t f;
-    if (ix->free_slots.n) {
-        f = ix->free_slots.v[--ix->free_slots.n];
-    } else {
-        f = ix->nslots++;
-        grow_chunks(ix, (ix->nslots + CHUNK_SLOTS - 1) >> CHUNK_SHIFT);
-    }
-    ix->nfilters++;
-    return f;
+    if (ix->overflow_free.n) return ix->overflow_free.v[--ix->overflow_free.n];
+    if (ix->overflow_next == PRIMARY_LIMIT) abort(); /* 2^28 extra filters */
+    return PRIMARY_LIMIT + ix->overflow_next++;
 }
 
 static void slot_free(match_index_t *ix, uint32_t f)
 {
-    *kind_at(ix, f) = KIND_FREE;
-    slot_t *s = slot_at(ix, f);
-    s->sub = NONE;
-    s->data = 0;
-    s->kw0 = NONE;
-    vec_push(&ix->free_slots, f);
+    slot_chunk_t *ch = chunk_of(ix, f);
+    ch->kind[LO(f)] = KIND_FREE;
+    ch->data[LO(f)] = 0;
+    ch->code[LO(f)] = CODE_NONE;
+    if (f >= PRIMARY_LIMIT) vec_push(&ix->overflow_free, f);
     ix->nfilters--;
 }
 
@@ -806,6 +810,13 @@ static uint32_t keyword_intern(match_index_t *ix, const char *s, size_t len)
     int fresh;
     uint32_t id = dict_intern(&ix->keywords, s, len, &fresh);
     if (fresh) {
+        uint16_t hot = CODE_COLD;
+        if (ix->n_hot_free)
+            hot = ix->hot_free[--ix->n_hot_free];
+        else if (ix->hot_next < CODE_COLD)
+            hot = (uint16_t)ix->hot_next++;
+        if (hot != CODE_COLD) ix->hot_kw[hot] = id;
+        ix->keywords.e[id].hot = hot;
         const char *sp = memchr(s, ' ', len);
         if (sp) {
             uint32_t words = 1;
@@ -826,6 +837,7 @@ static void keyword_release(match_index_t *ix, uint32_t id)
     entry_t *e = &ix->keywords.e[id];
     if (--e->refs) return;
     uint32_t head = e->head;
+    if (e->hot != CODE_COLD) ix->hot_free[ix->n_hot_free++] = e->hot;
     dict_drop(&ix->keywords, id);
     if (head != NONE) {
         ix->keywords.e[head].heads--;
@@ -908,7 +920,8 @@ static void intern_filter(match_index_t *ix, const match_filter_t *f)
     }
 }
 
-static uint32_t add_filter(match_index_t *ix, uint32_t sub, const match_filter_t *flt)
+/* Puts the filter in slot f (free) for subscription sub. */
+static void add_filter(match_index_t *ix, uint32_t f, uint32_t sub, const match_filter_t *flt)
 {
     intern_filter(ix, flt);
     u32vec_t *v = ix->ids;
@@ -926,41 +939,61 @@ static uint32_t add_filter(match_index_t *ix, uint32_t sub, const match_filter_t
     else
         kind = KIND_ALL;
 
-    uint32_t f = slot_alloc(ix);
+    slot_chunk_t *ch = chunk_get(ix, f);
+    uint32_t lo = LO(f);
     /* Free until its record is in place: arena_alloc may compact. */
-    *kind_at(ix, f) = KIND_FREE;
-    slot_t *s = slot_at(ix, f);
-    s->sub = sub;
-    s->data = 0;
-    s->kw0 = NONE;
-    uint32_t data = 0, kw0 = NONE;
+    ch->kind[lo] = KIND_FREE;
+    if (ch->sub) ch->sub[lo] = sub;
+    uint32_t data = 0;
+    uint16_t code = CODE_NONE;
 
     if (kind == KIND_ALL) {
         data = ix->all.n;
         vec_push(&ix->all, f);
     } else if (kind == KIND_SMALL) {
-        uint32_t c = f >> CHUNK_SHIFT;
-        uint16_t lo = (uint16_t)(f & (CHUNK_SLOTS - 1));
+        uint32_t c = ix->dir[f >> CHUNK_SHIFT];
         for (int a = 0; a < A_SMALL_COUNT; a++) {
-            if (v[a].n == 0) cont_add(&ix->any[a][c], lo);
-            for (uint32_t j = 0; j < v[a].n; j++) cont_add(&ix->small.e[v[a].v[j]].chunks[c], lo);
+            if (v[a].n == 0) cont_add(&ix->any[a][c], (uint16_t)lo);
+            for (uint32_t j = 0; j < v[a].n; j++)
+                cont_add(&ix->small.e[v[a].v[j]].chunks[c], (uint16_t)lo);
         }
-        if (na) {
-            /* kw0: the any-of keyword most filters hold. */
+        /* kw0: the all-of keyword fewest filters hold, or the any-of
+         * keyword most filters hold; taken out of the record if it has a
+         * hot code. */
+        u32vec_t *from = nall ? &v[V_ALL] : &v[V_ANY];
+        if (from->n == 0) {
+            code = CODE_NONE;
+        } else {
             uint32_t best = 0;
-            for (uint32_t j = 1; j < na; j++)
-                if (ix->keywords.e[v[V_ANY].v[j]].refs > ix->keywords.e[v[V_ANY].v[best]].refs)
-                    best = j;
-            kw0 = v[V_ANY].v[best];
-            v[V_ANY].v[best] = v[V_ANY].v[--na];
+            for (uint32_t j = 1; j < from->n; j++) {
+                uint32_t rj = ix->keywords.e[from->v[j]].refs, rb = ix->keywords.e[from->v[best]].refs;
+                if (nall ? rj < rb : rj > rb) best = j;
+            }
+            uint16_t hot = ix->keywords.e[from->v[best]].hot;
+            if (hot == CODE_COLD) {
+                code = CODE_COLD | CODE_REST;
+            } else {
+                code = hot;
+                from->v[best] = from->v[--from->n];
+                if (nall) {
+                    code |= CODE_ALL;
+                    nall--;
+                } else {
+                    na--;
+                }
+            }
         }
-        if (na + nall) {
+        if (na + nall == 0) {
+            /* A lone all-of keyword decides like a lone any-of one. */
+            code &= (uint16_t)~CODE_ALL;
+        } else {
+            if (!(code & CODE_ALL)) code |= CODE_REST;
             uint32_t off = arena_alloc(ix, 1 + na + nall);
             uint32_t *r = arena_at(ix, off);
             r[0] = na | nall << 8;
             if (na) memcpy(r + 1, v[V_ANY].v, na * sizeof(*r));
             if (nall) memcpy(r + 1 + na, v[V_ALL].v, nall * sizeof(*r));
-            data = off | (nall ? HAS_ALL : 0);
+            data = off;
         }
     } else {
         dict_t *d = kind == KIND_ISSUER ? &ix->issuers : &ix->keywords;
@@ -1000,44 +1033,43 @@ static uint32_t add_filter(match_index_t *ix, uint32_t sub, const match_filter_t
         }
         data = off;
     }
-    s = slot_at(ix, f);
-    s->data = data;
-    s->kw0 = kw0;
-    *kind_at(ix, f) = kind;
-    return f;
+    ch->data[lo] = data;
+    ch->code[lo] = code;
+    ch->kind[lo] = kind;
+    ix->nfilters++;
 }
 
 static void remove_filter(match_index_t *ix, uint32_t f)
 {
-    uint8_t kind = *kind_at(ix, f) & KIND_MASK;
-    slot_t *s = slot_at(ix, f);
-    uint32_t data = s->data;
+    slot_chunk_t *ch = chunk_of(ix, f);
+    uint32_t lo = LO(f);
+    uint8_t kind = ch->kind[lo] & KIND_MASK;
+    uint32_t data = ch->data[lo];
     if (kind == KIND_ALL) {
         uint32_t last = ix->all.v[--ix->all.n];
         if (data != ix->all.n) {
             ix->all.v[data] = last;
-            slot_at(ix, last)->data = data;
+            chunk_of(ix, last)->data[LO(last)] = data;
         }
     } else if (kind == KIND_SMALL) {
-        uint32_t c = f >> CHUNK_SHIFT;
-        uint16_t lo = (uint16_t)(f & (CHUNK_SLOTS - 1));
-        for (int a = 0; a < A_SMALL_COUNT; a++) cont_del(&ix->any[a][c], lo);
+        uint32_t c = ix->dir[f >> CHUNK_SHIFT];
+        for (int a = 0; a < A_SMALL_COUNT; a++) cont_del(&ix->any[a][c], (uint16_t)lo);
         /* The sets are the only copy of its languages, sectors and
          * regions: probe each value's container for this chunk. */
         u32vec_t *gone = &ix->ids[0];
         gone->n = 0;
         for (uint32_t i = 0; i < ix->small.n; i++) {
             entry_t *e = &ix->small.e[i];
-            if (e->str && e->chunks && cont_del(&e->chunks[c], lo)) vec_push(gone, i);
+            if (e->str && e->chunks && cont_del(&e->chunks[c], (uint16_t)lo)) vec_push(gone, i);
         }
         for (uint32_t i = 0; i < gone->n; i++) small_release(ix, gone->v[i]);
-        if (s->kw0 != NONE) keyword_release(ix, s->kw0);
-        uint32_t off = data & OFF_MASK;
-        if (off) {
-            const uint32_t *r = arena_at(ix, off);
+        uint32_t c0 = ch->code[lo] & CODE_MASK;
+        if (c0 != CODE_NONE && c0 != CODE_COLD) keyword_release(ix, ix->hot_kw[c0]);
+        if (data) {
+            const uint32_t *r = arena_at(ix, data);
             uint32_t nk = H_ANY(r[0]) + H_ALL(r[0]);
             for (uint32_t i = 0; i < nk; i++) keyword_release(ix, r[1 + i]);
-            arena_release(ix, off, 1 + nk);
+            arena_release(ix, data, 1 + nk);
         }
     } else { /* keyword or issuer path */
         uint32_t *r = arena_at(ix, data);
@@ -1053,7 +1085,7 @@ static void remove_filter(match_index_t *ix, uint32_t f)
             uint32_t moved = list->v[--list->n];
             if (pos != list->n) {
                 list->v[pos] = moved;
-                uint32_t *m = arena_at(ix, slot_at(ix, moved)->data);
+                uint32_t *m = arena_at(ix, chunk_of(ix, moved)->data[LO(moved)]);
                 uint32_t mh1 = m[1];
                 uint32_t *mposted = m + 2 + H_ISS(m[0]) + H_ANY(m[0]) + H_ALL(m[0]) +
                                     H_LANG(mh1) + H_SECTOR(mh1) + H_REGION(mh1);
@@ -1071,14 +1103,13 @@ static void remove_filter(match_index_t *ix, uint32_t f)
 
 static void remove_sub(match_index_t *ix, uint32_t id)
 {
-    uint32_t f = first_get(ix, id);
-    if (f == NONE) return;
+    if (!sub_exists(ix, id)) return;
+    uint32_t f = id;
     while (f != NONE) {
-        uint32_t nx = (*kind_at(ix, f) & KIND_MORE) ? map_take(&ix->next, f) : NONE;
+        uint32_t nx = (chunk_of(ix, f)->kind[LO(f)] & KIND_MORE) ? map_take(&ix->next, f) : NONE;
         remove_filter(ix, f);
         f = nx;
     }
-    first_set(ix, id, NONE);
     ix->nsubs--;
 }
 
@@ -1089,23 +1120,23 @@ int match_index_set(match_index_t *ix, uint32_t id, const match_filter_t *filter
         if (!filter_ok(&filters[i])) return KW_INVALID;
     remove_sub(ix, id);
     if (n == 0) return KW_OK;
-    uint32_t head = NONE;
-    for (size_t i = n; i-- > 0;) {
-        uint32_t f = add_filter(ix, id, &filters[i]);
-        if (head != NONE) {
-            *kind_at(ix, f) |= KIND_MORE;
-            map_put(&ix->next, f, head);
+    uint32_t prev = NONE;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f = i == 0 ? id : overflow_alloc(ix);
+        add_filter(ix, f, id, &filters[i]);
+        if (prev != NONE) {
+            chunk_of(ix, prev)->kind[LO(prev)] |= KIND_MORE;
+            map_put(&ix->next, prev, f);
         }
-        head = f;
+        prev = f;
     }
-    first_set(ix, id, head);
     ix->nsubs++;
     return KW_OK;
 }
 
 void match_index_remove(match_index_t *ix, uint32_t id)
 {
-    remove_sub(ix, id);
+    if (id <= MATCH_INDEX_ID_MAX) remove_sub(ix, id);
 }
 
 /* ---- matching ---- */
@@ -1150,7 +1181,7 @@ static uint32_t small_find(const match_index_t *ix, int attr, const char *s)
  * keywords (words and phrases) and small values, and its issuer ids. */
 static void doc_prepare(match_index_t *ix, const match_doc_t *d)
 {
-    ensure_words(&ix->result, &ix->result_words, (size_t)ix->first_chunks << CHUNK_SHIFT);
+    ensure_words(&ix->result, &ix->result_words, (size_t)ix->id_chunks << CHUNK_SHIFT);
     ensure_words(&ix->doc_kw, &ix->doc_kw_words, ix->keywords.n);
     ensure_words(&ix->doc_small, &ix->doc_small_words, ix->small.n);
 
@@ -1167,6 +1198,7 @@ static void doc_prepare(match_index_t *ix, const match_doc_t *d)
             if (id != NONE) {
                 bit_set(ix->doc_kw, id);
                 vec_push(&ix->doc_kw_ids, id);
+                if (ix->keywords.e[id].hot != CODE_COLD) bit_set(ix->doc_hot, ix->keywords.e[id].hot);
             }
         }
     }
@@ -1188,6 +1220,8 @@ static void doc_prepare(match_index_t *ix, const match_doc_t *d)
                 if (id != NONE && !bit_get(ix->doc_kw, id)) {
                     bit_set(ix->doc_kw, id);
                     vec_push(&ix->doc_kw_ids, id);
+                    if (ix->keywords.e[id].hot != CODE_COLD)
+                        bit_set(ix->doc_hot, ix->keywords.e[id].hot);
                 }
             }
         }
@@ -1222,6 +1256,8 @@ static void doc_prepare(match_index_t *ix, const match_doc_t *d)
 static void doc_clear(match_index_t *ix)
 {
     for (uint32_t i = 0; i < ix->doc_kw_ids.n; i++) ix->doc_kw[ix->doc_kw_ids.v[i] >> 6] = 0;
+    memset(ix->doc_hot, 0, sizeof(ix->doc_hot));
+    bit_set(ix->doc_hot, CODE_NONE); /* no keywords: always "present" */
     for (int a = 0; a < A_SMALL_COUNT; a++)
         for (uint32_t i = 0; i < ix->doc_small_ids[a].n; i++)
             ix->doc_small[ix->doc_small_ids[a].v[i] >> 6] = 0;
@@ -1251,16 +1287,15 @@ static int verify_full(const match_index_t *ix, const uint32_t *r)
     return H_ANY(h0) == 0 || any_bit(ix->doc_kw, any, H_ANY(h0));
 }
 
-/* A small-path candidate's keywords, when its slot alone does not decide:
- * the rest of its any-of keywords and its all-of ones. */
-static int verify_record(const match_index_t *ix, const slot_t *s)
+/* A small-path candidate's keywords when its slot alone cannot decide:
+ * the all-of and any-of keywords its record holds (kw0, if its code has
+ * one, was in the release for all-of, was not for any-of). */
+static int verify_record(const match_index_t *ix, const uint32_t *r)
 {
-    const uint32_t *r = arena_at(ix, s->data & OFF_MASK);
     uint32_t na = H_ANY(r[0]), nall = H_ALL(r[0]);
     for (uint32_t j = 0; j < nall; j++)
         if (!bit_get(ix->doc_kw, r[1 + na + j])) return 0;
-    if (s->kw0 == NONE || bit_get(ix->doc_kw, s->kw0)) return 1;
-    return any_bit(ix->doc_kw, r + 1, na);
+    return na == 0 || any_bit(ix->doc_kw, r + 1, na);
 }
 
 /* out = the union of the attribute's "any" set and the document's values'
@@ -1299,32 +1334,44 @@ static int and_into(uint64_t *acc, const uint64_t *b)
 static void match_small(match_index_t *ix)
 {
     uint64_t *acc = ix->acc, *tmp = ix->tmp, *result = ix->result;
-    const uint64_t *doc_kw = ix->doc_kw;
     for (uint32_t c = 0; c < ix->nchunks; c++) {
         if (!group_build(ix, A_LANG, c, acc)) continue;
         if (!group_build(ix, A_SECTOR, c, tmp) || !and_into(acc, tmp)) continue;
         if (!group_build(ix, A_REGION, c, tmp) || !and_into(acc, tmp)) continue;
 
-        /* Every candidate satisfies language, sector and region. Its slot
-         * (read in slot order) decides it when it has no keywords, or no
-         * all-of ones and its kw0 is in the release; the others have
-         * their records read afterwards, prefetched ahead. */
-        uint32_t ncand = 0, ndef = 0;
-        for (uint32_t w = 0; w < CHUNK_WORDS; w++)
-            for (uint64_t x = acc[w]; x; x &= x - 1)
-                ix->cand[ncand++] = w * 64 + (uint32_t)__builtin_ctzll(x);
-        const slot_t *slots = ix->chunk[c]->slot;
-        for (uint32_t i = 0; i < ncand; i++) {
-            if (i + 24 < ncand) __builtin_prefetch(&slots[ix->cand[i + 24]]);
-            const slot_t *s = &slots[ix->cand[i]];
-            if (!(s->data & HAS_ALL) && (s->kw0 == NONE || bit_get(doc_kw, s->kw0)))
-                bit_set(result, s->sub);
-            else if (s->data & OFF_MASK)
-                ix->deferred[ndef++] = *s;
+        /* Every candidate satisfies language, sector and region; its code
+         * (read in slot order) decides most of them. The others have their
+         * records read afterwards, prefetched ahead. */
+        const slot_chunk_t *ch = ix->chunk[c];
+        uint64_t *res = ch->sub ? NULL : result + (ch->base >> 6);
+        uint32_t ndef = 0, *deferred = ix->deferred;
+        const uint64_t *doc_hot = ix->doc_hot;
+        for (uint32_t w = 0; w < CHUNK_WORDS; w++) {
+            uint64_t x = acc[w], hit = 0;
+            /* Branch-free: which way a candidate goes is data, not a
+             * pattern the branch predictor could learn. */
+            for (; x; x &= x - 1) {
+                uint32_t b = (uint32_t)__builtin_ctzll(x), lo = w * 64 + b;
+                uint32_t code = ch->code[lo], c0 = code & CODE_MASK;
+                uint32_t present = (uint32_t)(doc_hot[c0 >> 6] >> (c0 & 63)) & 1;
+                uint32_t all = code >> 15, rest = (code >> 14) & 1;
+                hit |= (uint64_t)(present & ~all & 1) << b;
+                deferred[ndef] = lo;
+                ndef += (present & all) | (~present & rest & 1);
+            }
+            if (hit == 0) continue;
+            if (res) {
+                res[w] |= hit;
+            } else {
+                for (; hit; hit &= hit - 1)
+                    bit_set(result, ch->sub[w * 64 + (uint32_t)__builtin_ctzll(hit)]);
+            }
         }
         for (uint32_t i = 0; i < ndef; i++) {
-            if (i + 16 < ndef) __builtin_prefetch(arena_at(ix, ix->deferred[i + 16].data & OFF_MASK));
-            if (verify_record(ix, &ix->deferred[i])) bit_set(result, ix->deferred[i].sub);
+            if (i + 16 < ndef) __builtin_prefetch(arena_at(ix, ch->data[ix->deferred[i + 16]]));
+            uint32_t lo = ix->deferred[i];
+            if (verify_record(ix, arena_at(ix, ch->data[lo])))
+                bit_set(result, ch->sub ? ch->sub[lo] : ch->base + lo);
         }
     }
 }
@@ -1332,9 +1379,9 @@ static void match_small(match_index_t *ix)
 static void match_list(match_index_t *ix, const u32vec_t *list)
 {
     for (uint32_t i = 0; i < list->n; i++) {
-        const slot_t *s = slot_at(ix, list->v[i]);
-        if (bit_get(ix->result, s->sub)) continue;
-        if (verify_full(ix, arena_at(ix, s->data))) bit_set(ix->result, s->sub);
+        uint32_t f = list->v[i], sub = sub_of(ix, f);
+        if (bit_get(ix->result, sub)) continue;
+        if (verify_full(ix, arena_at(ix, chunk_of(ix, f)->data[LO(f)]))) bit_set(ix->result, sub);
     }
 }
 
@@ -1343,7 +1390,7 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
     if (ix->nsubs == 0) return 0;
     doc_prepare(ix, d);
 
-    for (uint32_t i = 0; i < ix->all.n; i++) bit_set(ix->result, slot_at(ix, ix->all.v[i])->sub);
+    for (uint32_t i = 0; i < ix->all.n; i++) bit_set(ix->result, sub_of(ix, ix->all.v[i]));
     for (uint32_t i = 0; i < ix->n_doc_issuers; i++)
         match_list(ix, &ix->issuers.e[ix->doc_issuers[i]].post);
     for (uint32_t i = 0; i < ix->doc_kw_ids.n; i++)
@@ -1362,7 +1409,9 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
             if (*cap < n + bits) *cap = n + bits;
             *out = kw_realloc(*out, *cap * sizeof(**out));
         }
-        for (; x; x &= x - 1) (*out)[n++] = w * 64 + (uint32_t)__builtin_ctzll(x);
+        uint32_t *o = *out + n;
+        n += bits;
+        for (; x; x &= x - 1) *o++ = w * 64 + (uint32_t)__builtin_ctzll(x);
     }
     doc_clear(ix);
     return n;
@@ -1372,12 +1421,12 @@ size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out
 
 void match_index_stats(const match_index_t *ix, match_stats_t *out)
 {
-    size_t b = sizeof(*ix) + ALLOC_OVERHEAD;
-    b += (size_t)ix->nchunks * (sizeof(slot_chunk_t) + ALLOC_OVERHEAD + sizeof(void *));
-    b += (size_t)ix->free_slots.cap * sizeof(uint32_t);
+    size_t b = sizeof(*ix) + ALLOC_OVERHEAD + DIR_SIZE * sizeof(uint32_t) + ALLOC_OVERHEAD;
+    for (uint32_t c = 0; c < ix->nchunks; c++)
+        b += sizeof(slot_chunk_t) + ALLOC_OVERHEAD + sizeof(void *) +
+             (ix->chunk[c]->sub ? CHUNK_SLOTS * sizeof(uint32_t) + ALLOC_OVERHEAD : 0);
+    b += (size_t)ix->overflow_free.cap * sizeof(uint32_t);
     if (ix->next.key) b += (size_t)(ix->next.mask + 1) * 2 * sizeof(uint32_t);
-    for (uint32_t c = 0; c < ix->first_chunks; c++)
-        b += sizeof(void *) + (ix->first[c] ? CHUNK_SLOTS * sizeof(uint32_t) + ALLOC_OVERHEAD : 0);
     b += (size_t)ix->nblocks * (BLOCK_WORDS * sizeof(uint32_t) + ALLOC_OVERHEAD) +
          (size_t)ix->block_cap * sizeof(void *);
     b += dict_bytes(&ix->small, ix->nchunks);
@@ -1394,8 +1443,7 @@ void match_index_stats(const match_index_t *ix, match_stats_t *out)
     for (int a = 0; a < A_SMALL_COUNT; a++) b += (size_t)ix->doc_small_ids[a].cap * 4;
     b += ((size_t)ix->result_words + ix->doc_kw_words + ix->doc_small_words) * 8;
     b += ((size_t)ix->doc_kw_ids.cap + ix->uniq_cap) * 4;
-    b += 2 * CHUNK_WORDS * sizeof(uint64_t) + CHUNK_SLOTS * (sizeof(uint32_t) + sizeof(slot_t)) +
-         ix->phrase.cap;
+    b += 2 * CHUNK_WORDS * sizeof(uint64_t) + CHUNK_SLOTS * sizeof(uint32_t) + ix->phrase.cap;
     out->subscriptions = ix->nsubs;
     out->filters = ix->nfilters;
     out->bytes = b;
