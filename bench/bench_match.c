@@ -4,7 +4,7 @@
  * figures, never pass or fail.
  *
  *   bench_match [-n subscriptions] [-r releases] [-u updates] [-s zipf]
- *               [-m percent-with-two-filters] [-c] [-q]
+ *               [-m percent-with-two-filters] [-c]
  *
  * Defaults: 3,500,000 subscriptions, 1,000 releases, 10,000 updates, Zipf
  * exponent 1.0. -c also checks every release's answer against a brute-force
@@ -82,8 +82,10 @@ static void zipf_init(zipf_t *z, uint32_t n, double s)
     z->n = n;
     z->cdf = kw_malloc(n * sizeof(*z->cdf));
     double t = 0;
-    for (uint32_t i = 0; i < n; i++) z->cdf[i] = (t += 1.0 / pow(i + 1, s));
-    for (uint32_t i = 0; i < n; i++) z->cdf[i] /= t;
+    for (uint32_t i = 0; i < n; i++)
+        z->cdf[i] = (t += 1.0 / pow(i + 1, s));
+    for (uint32_t i = 0; i < n; i++)
+        z->cdf[i] /= t;
 }
 
 static uint32_t zipf(const zipf_t *z)
@@ -107,7 +109,8 @@ static uint32_t zipf_distinct(const zipf_t *z, uint32_t k, uint32_t *out)
     for (uint32_t tries = 0; n < k && tries < 50 * k; tries++) {
         uint32_t v = zipf(z);
         int dup = 0;
-        for (uint32_t j = 0; j < n; j++) dup |= out[j] == v;
+        for (uint32_t j = 0; j < n; j++)
+            dup |= out[j] == v;
         if (!dup) out[n++] = v;
     }
     return n;
@@ -139,7 +142,8 @@ static char *make_word(uint32_t r)
         tmp[m++] = cons[syl / 5];
         x /= 80;
     }
-    while (m) buf[n++] = tmp[--m];
+    while (m)
+        buf[n++] = tmp[--m];
     buf[n] = '\0';
     return kw_strdup(buf);
 }
@@ -152,14 +156,16 @@ static void world_init(double s)
     }
     nregions = (uint32_t)core_region_count();
     if (nregions > KW_ARRAY_SIZE(regions)) nregions = KW_ARRAY_SIZE(regions);
-    for (uint32_t i = 0; i < nregions; i++) regions[i] = core_region_at(i)->code;
+    for (uint32_t i = 0; i < nregions; i++)
+        regions[i] = core_region_at(i)->code;
     for (uint32_t i = nregions - 1; i > 0; i--) {
         uint32_t j = rnd(i + 1);
         const char *t = regions[i];
         regions[i] = regions[j];
         regions[j] = t;
     }
-    for (uint32_t i = 0; i < VOCABULARY; i++) vocab[i] = make_word(i);
+    for (uint32_t i = 0; i < VOCABULARY; i++)
+        vocab[i] = make_word(i);
     zipf_init(&z_lang, 15, s);
     zipf_init(&z_word, VOCABULARY, s);
     /* Phrases: pairs of vocabulary words, themselves ranked. */
@@ -176,7 +182,8 @@ static void world_init(double s)
 static json_t *strings_json(const char *const *pool, const uint32_t *ranks, uint32_t n)
 {
     json_t *a = json_array();
-    for (uint32_t i = 0; i < n; i++) json_array_append_new(a, json_string(pool[ranks[i]]));
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(pool[ranks[i]]));
     return a;
 }
 
@@ -214,8 +221,8 @@ static void random_filter(match_filter_t *f)
 
 static char *random_text(uint32_t words)
 {
-    static const char *const seps[] = {" ", " ", " ", " ", " ", " ", ", ", ". ", "; ", " - ",
-                                       "\n\n", " (", ") "};
+    static const char *const seps[] = {" ",  " ",  " ",   " ",    " ",  " ", ", ",
+                                       ". ", "; ", " - ", "\n\n", " (", ") "};
     kw_buf_t b = {0};
     int cap_next = 1;
     for (uint32_t i = 0; i < words; i++) {
@@ -242,9 +249,11 @@ static void random_release(core_release_t *r)
     core_release_init(r);
     snprintf(r->language, sizeof(r->language), "%s", langs[zipf(&z_lang)]);
     uint32_t n = zipf_distinct(&z_sector, 1 + rnd(3), v);
-    for (uint32_t i = 0; i < n; i++) json_array_append_new(r->sectors, json_string(sectors[v[i]]));
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(r->sectors, json_string(sectors[v[i]]));
     n = zipf_distinct(&z_region, 1 + rnd(3), v);
-    for (uint32_t i = 0; i < n; i++) json_array_append_new(r->regions, json_string(regions[v[i]]));
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(r->regions, json_string(regions[v[i]]));
     uint32_t iss = rnd(ISSUERS);
     snprintf(r->issuer_id, sizeof(r->issuer_id), "i%05u", iss);
     char slug[32];
@@ -295,7 +304,8 @@ static void summary(const char *label, double *v, size_t n, const char *unit, do
 {
     qsort(v, n, sizeof(*v), dbl_cmp);
     double sum = 0;
-    for (size_t i = 0; i < n; i++) sum += v[i];
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
     printf("%-30s p50 %8.3f  p99 %8.3f  max %8.3f  mean %8.3f %s  (n=%zu)\n", label,
            quantile(v, n, 0.50) * scale, quantile(v, n, 0.99) * scale, v[n - 1] * scale,
            sum / (double)n * scale, unit, n);
@@ -307,14 +317,26 @@ int main(int argc, char **argv)
     double s = 1.0;
     int check = 0, two_filters_pct = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "n:r:u:s:m:cq")) != -1) {
+    while ((opt = getopt(argc, argv, "n:r:u:s:m:c")) != -1) {
         switch (opt) {
-        case 'n': nsubs = strtoul(optarg, NULL, 10); break;
-        case 'r': nrel = strtoul(optarg, NULL, 10); break;
-        case 'u': nupd = strtoul(optarg, NULL, 10); break;
-        case 's': s = strtod(optarg, NULL); break;
-        case 'm': two_filters_pct = atoi(optarg); break;
-        case 'c': check = 1; break;
+        case 'n':
+            nsubs = strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            nrel = strtoul(optarg, NULL, 10);
+            break;
+        case 'u':
+            nupd = strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            s = strtod(optarg, NULL);
+            break;
+        case 'm':
+            two_filters_pct = atoi(optarg);
+            break;
+        case 'c':
+            check = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench_match [-n subscriptions] [-r releases] [-u updates] "
                             "[-s zipf] [-m percent-with-two-filters] [-c]\n");
@@ -344,7 +366,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    for (size_t i = 0; i < nrel; i++) tokens += strlen(rel[i].body) + strlen(rel[i].headline);
+    for (size_t i = 0; i < nrel; i++)
+        tokens += strlen(rel[i].body) + strlen(rel[i].headline);
     printf("release text                   %.0f bytes on average\n", (double)tokens / nrel);
     summary("match_doc_new (tokenize)", t, nrel, "ms", 1e-3);
 
@@ -357,7 +380,8 @@ int main(int argc, char **argv)
     match_filter_t f[2];
     for (size_t id = 0; id < nsubs; id++) {
         size_t nf = 1 + (rnd(100) < (uint32_t)two_filters_pct);
-        for (size_t j = 0; j < nf; j++) random_filter(&f[j]);
+        for (size_t j = 0; j < nf; j++)
+            random_filter(&f[j]);
         double t0 = now_us();
         if (match_index_set(ix, (uint32_t)id, f, nf) != KW_OK) {
             fprintf(stderr, "match_index_set failed\n");
@@ -389,7 +413,8 @@ int main(int argc, char **argv)
     /* Match. */
     uint32_t *out = NULL;
     size_t cap = 0;
-    for (size_t i = 0; i < nrel && i < 20; i++) match_index_match(ix, docs[i], &out, &cap);
+    for (size_t i = 0; i < nrel && i < 20; i++)
+        match_index_match(ix, docs[i], &out, &cap);
     double *m = kw_malloc(nrel * sizeof(*m));
     size_t mismatches = 0;
     for (size_t i = 0; i < nrel; i++) {
@@ -408,12 +433,15 @@ int main(int argc, char **argv)
             mismatches += bad || k != n;
         }
     }
-    double msum = 0;
-    for (size_t i = 0; i < nrel; i++) msum += m[i];
+    double msum = 0, tsum = 0;
+    for (size_t i = 0; i < nrel; i++)
+        msum += m[i], tsum += t[i];
     summary("match per release", t, nrel, "ms", 1e-3);
     summary("matches per release", m, nrel, "", 1);
     printf("matched share                  %.2f%% of subscriptions per release on average\n",
            100.0 * msum / (double)nrel / (double)nsubs);
+    printf("time per match                 %.1f ns (all match time / all matches)\n",
+           msum > 0 ? tsum * 1e3 / msum : 0.0);
     if (check)
         printf("checked against match_filter_matches: %zu of %zu releases differ\n", mismatches,
                nrel);
@@ -471,10 +499,13 @@ int main(int argc, char **argv)
     free(docs);
     free(rel);
     if (kept) {
-        for (size_t i = 0; i < 2 * nsubs; i++) match_filter_clear(&kept[i]);
+        for (size_t i = 0; i < 2 * nsubs; i++)
+            match_filter_clear(&kept[i]);
         free(kept);
     }
-    for (uint32_t i = 0; i < VOCABULARY; i++) free(vocab[i]);
-    for (uint32_t i = 0; i < PHRASES; i++) free(phrases[i]);
+    for (uint32_t i = 0; i < VOCABULARY; i++)
+        free(vocab[i]);
+    for (uint32_t i = 0; i < PHRASES; i++)
+        free(phrases[i]);
     return 0;
 }

@@ -22,6 +22,10 @@
 #   FANOUT_KAWAT_ARGS=""              extra `kawat serve` options
 #   FANOUT_QUERY="language=en"        the subscribers' filter
 #   FANOUT_SETTLE=2                   s between READY and publishing
+#   FANOUT_QUIET=10 FANOUT_QUIET_MAX=120
+#                                     before each run, wait (at most QUIET_MAX s)
+#                                     until the machine is under QUIET % busy:
+#                                     other people's work skews every figure
 #   FANOUT_DIR=<repo>/../shared/bench/fanout
 #   FANOUT_INSTALL=1                  apt-get install nginx + Nchan when missing
 #                                     (only where policy-rc.d keeps services
@@ -53,7 +57,10 @@ QUERY=${FANOUT_QUERY:-language=en}
 SETTLE=${FANOUT_SETTLE:-2}
 SHARED=${FANOUT_DIR:-$ROOT/../shared/bench/fanout}
 INSTALL=${FANOUT_INSTALL:-1}
+QUIET=${FANOUT_QUIET:-10}
+QUIET_MAX=${FANOUT_QUIET_MAX:-120}
 CC=${CC:-cc}
+NCPU=$(nproc)
 HZ=$(getconf CLK_TCK)
 LINE_CAP=1024
 
@@ -101,6 +108,27 @@ kv() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 metric() { curl -s --max-time 5 "http://$ADDR/metrics" | awk -v n="$1" '$1 == n {print $2; exit}'; }
 metric_q() { curl -s --max-time 5 "http://$ADDR/metrics" | awk -v n="$1{quantile=\"$2\"}" '$1 == n {print $2; exit}'; }
 
+busy_1s() { # % of the whole machine busy over one second
+    set -- $(cpu_total); _a=$1; _ai=$2
+    sleep 1
+    set -- $(cpu_total)
+    awk -v a="$_a" -v ai="$_ai" -v b="$1" -v bi="$2" 'BEGIN {d = b - a; printf "%.0f", (d > 0 ? 100 * (d - (bi - ai)) / d : 0)}'
+}
+quiet_wait() { # waits until the machine is quiet; prints what it found
+    _t=0
+    _b=$(busy_1s)
+    while [ "$_b" -ge "$QUIET" ] && [ $_t -lt "$QUIET_MAX" ]; do
+        [ $_t = 0 ] && printf '   waiting for a quiet machine (%s%% busy):' "$_b"
+        sleep 4
+        _b=$(busy_1s)
+        printf ' %s%%' "$_b"
+        _t=$((_t + 5))
+    done
+    [ $_t -gt 0 ] && echo
+    [ "$_b" -ge "$QUIET" ] && echo "   NOTE: machine still ${_b}% busy with other work; figures below are skewed"
+    QUIET_NOW=$_b
+}
+
 # ---- tools -----------------------------------------------------------------------
 sed "s/^#define LINE_CAP 256 /#define LINE_CAP $LINE_CAP /" "$SHARED/ssebench.c" >"$BIN/ssebench-wide.c"
 grep -q "^#define LINE_CAP $LINE_CAP " "$BIN/ssebench-wide.c" ||
@@ -137,13 +165,14 @@ echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (before)"
 echo
 
 TSV=$TMP/summary.tsv
-printf 'server\tN\testablished\tdeliveries\texpected\tlost\tdup\tclosed\trate\tp50\tp99\tmax\tttl_med\tttl_max\trss_idle_kB\trss_N_kB\tper1k_kB\tsrv_cpu_pct\tsrv_cpu_s\tcli_cpu_pct\tbusy_pct\tpub_ok\tpre_p50\tpre_max\tappr_p50\tappr_p99\tbytes_per_del\tdrops\tqmax\tmatch_p99_ms\n' >"$TSV"
+printf 'server\tN\testablished\tdeliveries\texpected\tlost\tdup\tclosed\trate\tp50\tp99\tmax\tttl_med\tttl_max\trss_idle_kB\trss_N_kB\tper1k_kB\tsrv_cpu_pct\tsrv_cpu_s\tcli_cpu_pct\tbusy_pct\tpub_ok\tpre_p50\tpre_max\tappr_p50\tappr_p99\tbytes_per_del\tdrops\tqmax\tmatch_p99_ms\trest_pct\tquiet_before_pct\n' >"$TSV"
 
 # ---- Nchan ------------------------------------------------------------------------
 run_nchan() { # N
     for w in $NCHAN_WORKERS; do
         out=$TMP/nchan-w$w-n$1
         echo "== nchan workers=$w N=$1"
+        quiet_wait
         WORKERS=$w CONNS=$1 MESSAGES=$MESSAGES RATE=$RATE BIN=$TMP/nchan-bin OUT=$out AUTO_WORKERS=0 \
             timeout -s TERM 900 bash "$SHARED/run_nchan.sh" >"$TMP/nchan-w$w-n$1.log" 2>&1 &
         NPID=$!
@@ -152,14 +181,15 @@ run_nchan() { # N
         grep '^   est=' "$TMP/nchan-w$w-n$1.log" || tail -n 5 "$TMP/nchan-w$w-n$1.log"
         [ -f "$out/summary.tsv" ] || continue
         # summary.tsv columns: see run_nchan.sh
-        tail -n +2 "$out/summary.tsv" | awk -F'\t' -v w="$w" -v m="$MESSAGES" -v clog="$out/w$w-n$1/client.log" '
+        tail -n +2 "$out/summary.tsv" | awk -F'\t' -v w="$w" -v m="$MESSAGES" -v ncpu="$NCPU" -v q="$QUIET_NOW" -v clog="$out/w$w-n$1/client.log" '
             { dup = 0; closed = 0
               while ((getline l < clog) > 0) if (l ~ /^RESULT /) {
                   n = split(l, f, " ")
                   for (i = 1; i <= n; i++) { split(f[i], kv, "="); if (kv[1] == "dup") dup = kv[2]; if (kv[1] == "closed_incomplete") closed = kv[2] } }
-              printf "nchan-w%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t-\t-\t-\t-\t-\n",
+              rest = ncpu * $27 - $26 - $25; if (rest < 0) rest = 0
+              printf "nchan-w%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t-\t%s\t-\t-\t-\t-\t-\t%.0f\t%s\n",
                   w, $2, $3, $6, $7, $8, dup, closed, $9, $11, $13, $14, $15, $16, $17, $18, $20,
-                  $26, $32, $25, $27, $34, $36 }' >>"$TSV"
+                  $26, $32, $25, $27, $34, $36, rest, q }' >>"$TSV"
     done
 }
 
@@ -170,6 +200,8 @@ run_kawat() { # N MODE
     run=$TMP/kawat-$mode-n$n
     mkdir -p "$run"
     echo "== kawat mode=$mode N=$n"
+    quiet_wait
+    : >"$run/server.log"
     # shellcheck disable=SC2086 # KAWAT_ARGS is a list of options
     (cd "$ROOT" && exec "$KAWAT" serve --listen 127.0.0.1:0 --data "$run/data" --access-log off \
         --max-connections 20000 --stream-max-connections 20000 $KAWAT_ARGS) >"$run/server.log" 2>&1 &
@@ -217,13 +249,14 @@ run_kawat() { # N MODE
 
     if [ "$mode" = approve ]; then
         KAWAT_ISSUER_TOKEN=$ITOK KAWAT_EDITOR_TOKEN=$ETOK timeout $((mt + 60)) "$BIN/fanout_pub" \
-            -a "$ADDR" -m "$MESSAGES" -r "$RATE" --mode approve --lead 0.5 --go-file "$run/go" \
+            -a "$ADDR" -m "$MESSAGES" -r "$RATE" --mode approve --lead 0.2 --go-file "$run/go" \
             >"$run/publish.log" 2>&1 &
         PPID_=$!
         i=0
         while [ ! -s "$run/go" ] && kill -0 "$PPID_" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.02; i=$((i + 1)); done
+        # the window starts now, a few hundred ms before the first approve
         s1=$(ticks "$KPID"); set -- $(cpu_total); c1=$1; i1=$2
-        t1=$(cat "$run/go" 2>/dev/null || now_s) # the first approve's instant
+        t1=$(now_s)
         wait "$PPID_"
         PPID_=
     else
@@ -258,17 +291,18 @@ run_kawat() { # N MODE
         -v ttl="$(kv ttl_median_ms "$R")" -v ttlmax="$(kv ttl_max_ms "$R")" -v m="$MESSAGES" \
         -v pok="$(kv ok "$P")" -v pre50="$(kv pre_p50_ms "$P")" -v premax="$(kv pre_max_ms "$P")" \
         -v ap50="$(kv approve_p50_ms "$P")" -v ap99="$(kv approve_p99_ms "$P")" \
-        -v drops="${drops:-?}" -v qmax="${qmax:-?}" -v mp99="${mp99:-0}" '{
+        -v drops="${drops:-?}" -v qmax="${qmax:-?}" -v mp99="${mp99:-0}" -v ncpu="$NCPU" -v q="$QUIET_NOW" '{
         w = $4 - $3; if (w <= 0) w = 1e-9
         srv = ($6 - $5) / hz; dt = $9 - $7; busy = dt > 0 ? 100 * (dt - ($10 - $8)) / dt : 0
         bpd = ($15 - $14) > 0 ? ($17 - $16) / ($15 - $14) : 0
         lost = $1 * m - del # requested N x M: refused connections count as loss
-        printf "kawat-%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%.3f\n",
+        rest = ncpu * busy - 100 * srv / w - 100 * $13 / w; if (rest < 0) rest = 0
+        printf "kawat-%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%.1f\t%.0f\t%.2f\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t%s\t%.0f\t%s\t%s\t%.3f\t%.0f\t%s\n",
             $2, $1, est, del, expd, lost, dup, closed, rate, p50, p99, pmax, ttl, ttlmax, $11, $12,
             ($12 - $11) / $1 * 1000, 100 * srv / w, srv, 100 * $13 / w, busy, pok, pre50, premax,
-            ap50, ap99, bpd, drops, qmax, mp99 * 1000 }' >>"$TSV"
-    tail -n 1 "$TSV" | awk -F'\t' -v fds="$fds" '{printf "   est=%s deliveries=%s/%s p50=%sms p99=%sms max=%sms ttl_med=%sms RSS %d->%d kB (%.0f kB/1k) fds=%s server CPU %s%% (%s s) client %s%% busy %s%% publish ok=%s pre p50 %s ms approve p50 %s ms drops=%s\n",
-        $3, $4, $5, $10, $11, $12, $13, $15, $16, $17, fds, $18, $19, $20, $21, $22, $23, $25, $28}'
+            ap50, ap99, bpd, drops, qmax, mp99 * 1000, rest, q }' >>"$TSV"
+    tail -n 1 "$TSV" | awk -F'\t' -v fds="$fds" '{printf "   est=%s deliveries=%s/%s p50=%sms p99=%sms max=%sms ttl_med=%sms RSS %d->%d kB (%.0f kB/1k) fds=%s server CPU %s%% (%s s) client %s%% busy %s%% rest %s%% publish ok=%s pre p50 %s ms approve p50 %s ms drops=%s\n",
+        $3, $4, $5, $10, $11, $12, $13, $15, $16, $17, fds, $18, $19, $20, $21, $31, $22, $23, $25, $28}'
     grep -i 'error\|warn\|refus\|too many' "$run/server.log" | head -n 5 | sed 's/^/   server: /'
     sleep 3 # let the sockets drain
 }
@@ -285,16 +319,18 @@ echo
 echo "Fan-out: $MESSAGES messages at $RATE/s to N SSE subscribers, client and server on the same $(nproc) cpus."
 echo "latency = publish ts -> arrival (ms); ttl = time until the last subscriber has a message (median / max over"
 echo "messages); MB/1k = server RSS with N idle subscribers minus idle, per 1,000; CPU % of one core over the"
-echo "message window; del/CPU-s = deliveries per server CPU-second; lost includes dup and closed streams."
+echo "message window; del/CPU-s = deliveries per server CPU-second; cli% = the load client; busy% = the whole"
+echo "machine (% of all cpus); rest% = cpu (of one core) charged to neither server nor client: kernel softirq,"
+echo "the publisher -- and anyone else's work, which skews the run (see the quiet check before each run)."
 echo
 awk -F'\t' 'NR > 1 {
     lost = $6 "/" $7 "/" $8
     dcs = $19 > 0 ? $4 / $19 : 0
-    printf "%6s %-14s %6s %17s %9s %8s %8s %8s %8s %8s %8s %6.2f %6s %7s %9.0f %6s %5s\n",
-        $2, $1, $3, $4 "/" $5, lost, $9, $10, $11, $12, $13, $14, $17 / 1024, $18, $19, dcs, $20, $21
+    printf "%6s %-14s %6s %17s %9s %8s %8s %8s %8s %8s %8s %6.2f %6s %7s %9.0f %6s %5s %5s\n",
+        $2, $1, $3, $4 "/" $5, lost, $9, $10, $11, $12, $13, $14, $17 / 1024, $18, $19, dcs, $20, $21, $31
 }' "$TSV" | {
-    printf "%6s %-14s %6s %17s %9s %8s %8s %8s %8s %8s %8s %6s %6s %7s %9s %6s %5s\n" \
-        N server est deliveries lost/dup/cl 'deliv/s' p50 p99 max ttl-med ttl-max 'MB/1k' 'CPU%' 'CPU-s' 'del/CPU-s' 'cli%' 'busy%'
+    printf "%6s %-14s %6s %17s %9s %8s %8s %8s %8s %8s %8s %6s %6s %7s %9s %6s %5s %5s\n" \
+        N server est deliveries lost/dup/cl 'deliv/s' p50 p99 max ttl-med ttl-max 'MB/1k' 'CPU%' 'CPU-s' 'del/CPU-s' 'cli%' 'busy%' 'rest%'
     cat
 }
 

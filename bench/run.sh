@@ -203,3 +203,30 @@ else
     echo "server stopped (exit $?)"
 fi
 PID=
+
+# --- d. the matcher (in process) ------------------------------------------------
+# bench_match builds the subscription index of src/match/ in its own
+# process, no server: MATCH_SUBSCRIPTIONS (default 3500000) synthetic
+# subscriptions at the issue's skew, MATCH_RELEASES (1000) releases to
+# match, MATCH_UPDATES (10000) replacements. About 30 s and 400 MiB at the
+# defaults. MATCH_SUBSCRIPTIONS=0 skips it.
+MATCH_SUBSCRIPTIONS=${MATCH_SUBSCRIPTIONS:-3500000}
+if [ "$MATCH_SUBSCRIPTIONS" -gt 0 ] 2>/dev/null; then
+    echo
+    echo "d. The matcher, in process: $MATCH_SUBSCRIPTIONS subscriptions (bench/bench_match.c)"
+    hr
+    if $CC -O2 -std=c17 -D_GNU_SOURCE -I"$ROOT/src" $(pkg-config --cflags jansson icu-uc) \
+        -o "$TMP/bench_match" "$HERE/bench_match.c" "$ROOT"/src/match/match_*.c \
+        "$ROOT/src/core/core_buf.c" "$ROOT/src/core/core_lang.c" "$ROOT/src/core/core_region.c" \
+        "$ROOT/src/core/core_sector.c" "$ROOT/src/core/core_release.c" \
+        "$ROOT/src/core/core_time.c" $(pkg-config --libs jansson icu-uc icu-i18n) -lm; then
+        "$TMP/bench_match" -n "$MATCH_SUBSCRIPTIONS" -r "${MATCH_RELEASES:-1000}" \
+            -u "${MATCH_UPDATES:-10000}"
+        echo "aim (issue): match p50/p99 under 2 ms, under 64 bytes per subscription"
+    else
+        echo "cannot build bench/bench_match.c; skipped"
+    fi
+fi
+
+# --- e. SSE fan-out against nginx + Nchan (minutes; see bench/README.md) -----
+if [ "${FANOUT:-0}" = 1 ]; then echo; sh "$HERE/fanout.sh" "$KAWAT"; fi

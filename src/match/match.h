@@ -102,6 +102,11 @@ void match_index_remove(match_index_t *ix, uint32_t id);
  * once. *out is a growable array the caller keeps between calls (free with
  * free()); returns the count. */
 size_t match_index_match(match_index_t *ix, const match_doc_t *d, uint32_t **out, size_t *cap);
+/* (match_index_match, continued) d is only read: one document may be
+ * matched against several indexes, on several threads at once (each index
+ * on one thread). The time grows with the candidates and the matches:
+ * about 2 ms for 80,000 matches among 3,500,000 subscriptions; see
+ * bench/README.md. */
 
 typedef struct {
     size_t subscriptions;

@@ -55,23 +55,36 @@ int match_filter_copy(match_filter_t *dst, const match_filter_t *src)
 
 /* ---- parsing ---- */
 
-typedef enum { ATTR_LANGUAGES, ATTR_SECTORS, ATTR_REGIONS, ATTR_ISSUERS, ATTR_KEYWORDS,
-               ATTR_KEYWORDS_ALL, ATTR_COUNT_ } attr_t;
+typedef enum {
+    ATTR_LANGUAGES,
+    ATTR_SECTORS,
+    ATTR_REGIONS,
+    ATTR_ISSUERS,
+    ATTR_KEYWORDS,
+    ATTR_KEYWORDS_ALL,
+    ATTR_COUNT_
+} attr_t;
 
-static const char *const attr_json[ATTR_COUNT_] = {"languages", "sectors", "regions",
+static const char *const attr_json[ATTR_COUNT_] = {"languages", "sectors",  "regions",
                                                    "issuers",   "keywords", "keywords_all"};
-static const char *const attr_param[ATTR_COUNT_] = {"language", "sector", "region",
+static const char *const attr_param[ATTR_COUNT_] = {"language", "sector",  "region",
                                                     "issuer",   "keyword", NULL};
 
 static json_t **attr_slot(match_filter_t *f, attr_t a)
 {
     switch (a) {
-    case ATTR_LANGUAGES: return &f->languages;
-    case ATTR_SECTORS: return &f->sectors;
-    case ATTR_REGIONS: return &f->regions;
-    case ATTR_ISSUERS: return &f->issuers;
-    case ATTR_KEYWORDS: return &f->keywords_any;
-    default: return &f->keywords_all;
+    case ATTR_LANGUAGES:
+        return &f->languages;
+    case ATTR_SECTORS:
+        return &f->sectors;
+    case ATTR_REGIONS:
+        return &f->regions;
+    case ATTR_ISSUERS:
+        return &f->issuers;
+    case ATTR_KEYWORDS:
+        return &f->keywords_any;
+    default:
+        return &f->keywords_all;
     }
 }
 
@@ -189,7 +202,8 @@ int match_filter_parse_json(match_filter_t *f, json_t *in, const char *prefix,
         char field[128];
         field_name(field, sizeof(field), prefix, key);
         attr_t a = 0;
-        while (a < ATTR_COUNT_ && strcmp(attr_json[a], key) != 0) a++;
+        while (a < ATTR_COUNT_ && strcmp(attr_json[a], key) != 0)
+            a++;
         if (a == ATTR_COUNT_) {
             core_errors_add(errs, field, "unknown field");
             rc = KW_INVALID;
@@ -233,8 +247,8 @@ int match_filter_parse_json(match_filter_t *f, json_t *in, const char *prefix,
 }
 
 int match_filter_parse_params(match_filter_t *f, const char *const *names,
-                              const char *const *values, size_t n,
-                              match_sector_resolve_fn resolve, void *ctx, core_errors_t *errs)
+                              const char *const *values, size_t n, match_sector_resolve_fn resolve,
+                              void *ctx, core_errors_t *errs)
 {
     match_filter_t t;
     match_filter_init(&t);
@@ -253,8 +267,7 @@ int match_filter_parse_params(match_filter_t *f, const char *const *names,
             continue;
         }
         const char *v = values[i] ? values[i] : "";
-        if (add_value(&t, a, v, strlen(v), names[i], resolve, ctx, errs) != KW_OK)
-            rc = KW_INVALID;
+        if (add_value(&t, a, v, strlen(v), names[i], resolve, ctx, errs) != KW_OK) rc = KW_INVALID;
     }
     if (rc != KW_OK) {
         match_filter_clear(&t);

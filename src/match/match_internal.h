@@ -25,17 +25,22 @@ struct match_doc_s {
     char *issuer_id;   /* NULL if none */
     char *issuer_slug; /* NULL if none */
 
-    char *text;           /* the distinct tokens, each NUL-terminated */
-    uint32_t *uniq_off;   /* distinct token i is text + uniq_off[i] */
-    uint32_t *uniq_len;   /* its length in bytes */
-    uint64_t *uniq_hash;  /* match__hash of it */
+    char *text;          /* the distinct tokens, each NUL-terminated */
+    uint32_t *uniq_off;  /* distinct token i is text + uniq_off[i] */
+    uint32_t *uniq_len;  /* its length in bytes */
+    uint64_t *uniq_hash; /* match__hash of it */
     size_t n_uniq;
-    uint32_t *seq;        /* the token sequence, or MATCH__SEQ_BREAK */
+    uint32_t *seq; /* the token sequence, or MATCH__SEQ_BREAK */
     size_t n_seq;
 };
 
-/* The hash of a string, as the index's dictionaries use it. */
+/* The hash of a string, as the index's dictionaries use it; also built
+ * piece by piece: match__hash(p, n) is
+ * match__hash_final(match__hash_add(MATCH__HASH_INIT, p, n)). */
+#define MATCH__HASH_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t match__hash(const char *p, size_t n);
+uint64_t match__hash_add(uint64_t state, const char *p, size_t n);
+uint64_t match__hash_final(uint64_t state);
 
 /* Index of the distinct token p[0..n) in d, or -1. */
 long match__doc_find(const match_doc_t *d, const char *p, size_t n);

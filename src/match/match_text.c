@@ -29,19 +29,28 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
-uint64_t match__hash(const char *p, size_t n)
+/* FNV-1a, then a final mix so the low bits (the table slot) depend on
+ * every byte. */
+uint64_t match__hash_add(uint64_t h, const char *p, size_t n)
 {
-    /* FNV-1a, then a final mix so the low bits (the table slot) depend on
-     * every byte. */
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)p[i];
         h *= UINT64_C(0x100000001b3);
     }
+    return h;
+}
+
+uint64_t match__hash_final(uint64_t h)
+{
     h ^= h >> 33;
     h *= UINT64_C(0xff51afd7ed558ccd);
     h ^= h >> 33;
     return h;
+}
+
+uint64_t match__hash(const char *p, size_t n)
+{
+    return match__hash_final(match__hash_add(MATCH__HASH_INIT, p, n));
 }
 
 /* ---- the tokenizer ---- */
@@ -260,8 +269,10 @@ match_doc_t *match_doc_new(const core_release_t *r)
 void match_doc_free(match_doc_t *d)
 {
     if (d == NULL) return;
-    for (size_t i = 0; i < d->n_sectors; i++) free(d->sectors[i]);
-    for (size_t i = 0; i < d->n_regions; i++) free(d->regions[i]);
+    for (size_t i = 0; i < d->n_sectors; i++)
+        free(d->sectors[i]);
+    for (size_t i = 0; i < d->n_regions; i++)
+        free(d->regions[i]);
     free(d->sectors);
     free(d->regions);
     free(d->issuer_id);
@@ -298,7 +309,8 @@ int match__doc_has_keyword(const match_doc_t *d, const char *kw, size_t n)
      * them in sequence. */
     uint32_t stack[32], *ids = stack;
     size_t nparts = 1;
-    for (size_t i = 0; i < n; i++) nparts += kw[i] == ' ';
+    for (size_t i = 0; i < n; i++)
+        nparts += kw[i] == ' ';
     if (nparts > KW_ARRAY_SIZE(stack)) ids = kw_malloc(nparts * sizeof(*ids));
     int found = 0;
     size_t k = 0, start = 0;
@@ -311,7 +323,8 @@ int match__doc_has_keyword(const match_doc_t *d, const char *kw, size_t n)
     }
     for (size_t i = 0; i + nparts <= d->n_seq && !found; i++) {
         size_t j = 0;
-        while (j < nparts && d->seq[i + j] == ids[j]) j++;
+        while (j < nparts && d->seq[i + j] == ids[j])
+            j++;
         found = j == nparts;
     }
 done:

@@ -110,20 +110,22 @@ static void test_normalize(void **state)
 {
     (void)state;
     assert_normalized("  Electric  Vehicles! ", "electric vehicles");
-    assert_normalized("ＴＯＹＯＴＡ", "toyota");           /* full-width Latin (NFKC) */
-    assert_normalized("Straße", "strasse");               /* ß folds to ss */
+    assert_normalized("ＴＯＹＯＴＡ", "toyota"); /* full-width Latin (NFKC) */
+    assert_normalized("Straße", "strasse");      /* ß folds to ss */
     assert_normalized("STRASSE", "strasse");
-    assert_normalized("ﬁnance", "finance");              /* ligature (NFKC) */
-    assert_normalized("elec\xc2\xadtric", "electric");   /* soft hyphen is ignorable */
+    assert_normalized("ﬁnance", "finance");            /* ligature (NFKC) */
+    assert_normalized("elec\xc2\xadtric", "electric"); /* soft hyphen is ignorable */
     assert_normalized("co-operate", "co operate");
     assert_normalized("don't", "don't");
     assert_normalized("!!! ... ---", NULL);
     assert_normalized("", NULL);
-    assert_normalized("電気自動車", "電気 自動車");       /* ICU's dictionary splits it */
+    assert_normalized("電気自動車", "電気 自動車"); /* ICU's dictionary splits it */
     /* One character that NFKC makes 18 (four Arabic words). */
     assert_normalized("\xef\xb7\xba", "صلى الله عليه وسلم");
     /* Invalid UTF-8 does not crash; it becomes U+FFFD, which is no word. */
-    assert_normalized("a\xff" "b", "a b");
+    assert_normalized("a\xff"
+                      "b",
+                      "a b");
 }
 
 static void test_keywords_english(void **state)
@@ -148,8 +150,8 @@ static void test_keywords_thai(void **state)
     assert_true(kw_matches("{\"keywords\": [\"โรงพยาบาล\"]}", "th", text, ""));
     assert_true(kw_matches("{\"keywords\": [\"สาธารณสุข\"]}", "th", "", text));
     /* "hospital" is not in "the ministry opens a new school today". */
-    assert_false(kw_matches("{\"keywords\": [\"โรงพยาบาล\"]}", "th",
-                            "กระทรวงเปิดโรงเรียนใหม่วันนี้", ""));
+    assert_false(
+        kw_matches("{\"keywords\": [\"โรงพยาบาล\"]}", "th", "กระทรวงเปิดโรงเรียนใหม่วันนี้", ""));
 }
 
 static void test_keywords_japanese_chinese(void **state)
@@ -296,7 +298,8 @@ static void test_parse_errors(void **state)
     /* 99 bytes that grow past the limit once normalized. */
     kw_buf_t b = {0};
     kw_buf_puts(&b, "{\"keywords\": [\"");
-    for (int i = 0; i < 33; i++) kw_buf_puts(&b, "\xef\xb7\xba");
+    for (int i = 0; i < 33; i++)
+        kw_buf_puts(&b, "\xef\xb7\xba");
     kw_buf_puts(&b, "\"]}");
     expect_error(b.data, "filters[0].keywords[0]", "once normalized");
     kw_buf_reset(&b);
@@ -306,7 +309,8 @@ static void test_parse_errors(void **state)
     expect_error(json, "filters[0].issuers[0]", "issuer id or slug");
 
     kw_buf_puts(&b, "{\"keywords_all\": [");
-    for (int i = 0; i <= MATCH_KEYWORDS_ALL_MAX; i++) kw_buf_printf(&b, "%s\"w%d\"", i ? "," : "", i);
+    for (int i = 0; i <= MATCH_KEYWORDS_ALL_MAX; i++)
+        kw_buf_printf(&b, "%s\"w%d\"", i ? "," : "", i);
     kw_buf_puts(&b, "]}");
     expect_error(b.data, "filters[0].keywords_all", "at most 16");
     kw_buf_free(&b);
@@ -367,10 +371,10 @@ static void test_parse_canonical_and_json(void **state)
 static void test_parse_params(void **state)
 {
     (void)state;
-    const char *names[] = {"language", "sector", "keyword", "after", "region", "language",
-                           "issuer", "keyword"};
-    const char *values[] = {"en", "Business", "Electric Vehicle", "17", "my", "id", "acme",
-                            "ＴＯＹＯＴＡ"};
+    const char *names[] = {"language", "sector",   "keyword", "after",
+                           "region",   "language", "issuer",  "keyword"};
+    const char *values[] = {"en", "Business", "Electric Vehicle", "17", "my",
+                            "id", "acme",     "ＴＯＹＯＴＡ"};
     match_filter_t f;
     match_filter_init(&f);
     core_errors_t errs = {0};
@@ -389,9 +393,9 @@ static void test_parse_params(void **state)
     const char *bad_names[] = {"language", "sector", "keyword"};
     const char *bad_values[] = {"en", "nonsense", ""};
     memset(&errs, 0, sizeof(errs));
-    assert_int_equal(match_filter_parse_params(&f, bad_names, bad_values, 3, resolve_seed, NULL,
-                                               &errs),
-                     KW_INVALID);
+    assert_int_equal(
+        match_filter_parse_params(&f, bad_names, bad_values, 3, resolve_seed, NULL, &errs),
+        KW_INVALID);
     assert_int_equal(errs.count, 2);
     assert_string_equal(errs.items[0].field, "sector");
     assert_string_equal(errs.items[1].field, "keyword");
@@ -433,7 +437,9 @@ static void test_index_basics(void **state)
     match_filter_init(&all);
     assert_int_equal(match_index_set(ix, 9, &all, 1), KW_OK);
 
-    doc_spec_t s = {.language = "en", .headline = "Nickel prices", .sectors = {"energy"},
+    doc_spec_t s = {.language = "en",
+                    .headline = "Nickel prices",
+                    .sectors = {"energy"},
                     .issuer_slug = "acme"};
     match_doc_t *d = doc_from(&s);
     uint32_t *out = NULL;
@@ -455,7 +461,7 @@ static void test_index_basics(void **state)
     filter_from(&th, "{\"languages\": [\"th\"]}");
     assert_int_equal(match_index_set(ix, 5, &th, 1), KW_OK);
     match_index_remove(ix, 2);
-    match_index_remove(ix, 2);  /* twice is harmless */
+    match_index_remove(ix, 2);    /* twice is harmless */
     match_index_remove(ix, 1000); /* never set */
     n = index_match(ix, d, &out, &cap);
     assert_int_equal(n, 1);
@@ -479,9 +485,39 @@ static void test_index_basics(void **state)
 
     free(out);
     match_doc_free(d);
-    for (int i = 0; i < 3; i++) match_filter_clear(&f[i]);
+    for (int i = 0; i < 3; i++)
+        match_filter_clear(&f[i]);
     match_filter_clear(&th);
     match_index_free(ix);
+}
+
+/* Values of any length (a managed sector's slug may be long) are compared
+ * whole. */
+static void test_index_long_values(void **state)
+{
+    (void)state;
+    char a[201], b[201];
+    memset(a, 'x', 200);
+    a[200] = '\0';
+    memcpy(b, a, sizeof(b));
+    b[199] = 'y';
+    match_filter_t f;
+    match_filter_init(&f);
+    f.sectors = json_pack("[s]", a);
+    match_index_t *ix = match_index_new();
+    assert_int_equal(match_index_set(ix, 1, &f, 1), KW_OK);
+    uint32_t *out = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < 2; i++) {
+        doc_spec_t s = {.language = "en", .headline = "h", .sectors = {i ? b : a}};
+        match_doc_t *d = doc_from(&s);
+        assert_int_equal(match_filter_matches(&f, d), !i);
+        assert_int_equal(match_index_match(ix, d, &out, &cap), (size_t)!i);
+        match_doc_free(d);
+    }
+    free(out);
+    match_index_free(ix);
+    match_filter_clear(&f);
 }
 
 /* ---- randomized: the index against brute force ---- */
@@ -497,25 +533,27 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const char *const r_langs[] = {"en", "id", "ms", "th", "ja", "de"};
-static const char *const r_sectors[] = {"business", "energy", "health", "technology", "finance",
-                                        "sports", "travel"};
+static const char *const r_sectors[] = {"business", "energy", "health", "technology",
+                                        "finance",  "sports", "travel"};
 static const char *const r_regions[] = {"ID", "MY", "SG", "TH", "JP", "DE", "US", "NL", "VN"};
-static const char *const r_issuers[][2] = {{"i1", "alpha"}, {"i2", "beta"}, {"i3", "gamma"},
-                                           {"i4", "delta"}, {"i5", "eps"}};
+static const char *const r_issuers[][2] = {
+    {"i1", "alpha"}, {"i2", "beta"}, {"i3", "gamma"}, {"i4", "delta"}, {"i5", "eps"}};
 static const char *const r_words[] = {
-    "nickel", "battery", "coffee", "port", "bank", "rice", "solar", "grid", "chip", "fab",
-    "hotel", "airline", "vaccine", "clinic", "bond", "yield", "merger", "steel", "palm", "oil",
-    "Straße", "โรงพยาบาล", "電気自動車", "人工智能", "ＴＯＹＯＴＡ", "car", "carbon", "electric",
-    "vehicle", "plant"};
-static const char *const r_phrases[] = {"electric vehicle", "palm oil", "solar plant",
-                                        "nickel battery", "car plant", "Electric Vehicle plant"};
+    "nickel",       "battery", "coffee", "port",      "bank",       "rice",
+    "solar",        "grid",    "chip",   "fab",       "hotel",      "airline",
+    "vaccine",      "clinic",  "bond",   "yield",     "merger",     "steel",
+    "palm",         "oil",     "Straße", "โรงพยาบาล", "電気自動車", "人工智能",
+    "ＴＯＹＯＴＡ", "car",     "carbon", "electric",  "vehicle",    "plant"};
+static const char *const r_phrases[] = {"electric vehicle", "palm oil",  "solar plant",
+                                        "nickel battery",   "car plant", "Electric Vehicle plant"};
 
 static void json_add_strings(kw_buf_t *b, const char *key, const char *const *pool, size_t pool_n,
                              uint32_t n, int *first)
 {
     if (n == 0) return;
     kw_buf_printf(b, "%s\"%s\": [", *first ? "" : ", ", key);
-    for (uint32_t i = 0; i < n; i++) kw_buf_printf(b, "%s\"%s\"", i ? ", " : "", pool[rnd((uint32_t)pool_n)]);
+    for (uint32_t i = 0; i < n; i++)
+        kw_buf_printf(b, "%s\"%s\"", i ? ", " : "", pool[rnd((uint32_t)pool_n)]);
     kw_buf_puts(b, "]");
     *first = 0;
 }
@@ -525,12 +563,16 @@ static void random_filter(match_filter_t *f)
     kw_buf_t b = {0};
     int first = 1;
     kw_buf_puts(&b, "{");
-    if (rnd(100) < 60) json_add_strings(&b, "languages", r_langs, KW_ARRAY_SIZE(r_langs), 1 + rnd(3), &first);
-    if (rnd(100) < 50) json_add_strings(&b, "sectors", r_sectors, KW_ARRAY_SIZE(r_sectors), 1 + rnd(3), &first);
-    if (rnd(100) < 40) json_add_strings(&b, "regions", r_regions, KW_ARRAY_SIZE(r_regions), 1 + rnd(3), &first);
+    if (rnd(100) < 60)
+        json_add_strings(&b, "languages", r_langs, KW_ARRAY_SIZE(r_langs), 1 + rnd(3), &first);
+    if (rnd(100) < 50)
+        json_add_strings(&b, "sectors", r_sectors, KW_ARRAY_SIZE(r_sectors), 1 + rnd(3), &first);
+    if (rnd(100) < 40)
+        json_add_strings(&b, "regions", r_regions, KW_ARRAY_SIZE(r_regions), 1 + rnd(3), &first);
     if (rnd(100) < 10) {
         const char *pool[10];
-        for (int i = 0; i < 5; i++) pool[2 * i] = r_issuers[i][0], pool[2 * i + 1] = r_issuers[i][1];
+        for (int i = 0; i < 5; i++)
+            pool[2 * i] = r_issuers[i][0], pool[2 * i + 1] = r_issuers[i][1];
         json_add_strings(&b, "issuers", pool, 10, 1 + rnd(2), &first);
     }
     if (rnd(100) < 45) {
@@ -610,21 +652,24 @@ typedef struct {
 
 static void sub_clear(sub_t *s)
 {
-    for (size_t i = 0; i < s->n; i++) match_filter_clear(&s->f[i]);
+    for (size_t i = 0; i < s->n; i++)
+        match_filter_clear(&s->f[i]);
     s->n = 0;
 }
 
 /* Matches random releases with the index and with match_filter_matches
  * over every subscription; the answers must be identical. Returns the
  * number of matches seen. */
-static size_t compare_with_brute_force(match_index_t *ix, const sub_t *subs, size_t nsubs,
-                                       int ndocs)
+typedef match_doc_t *(*doc_fn)(void);
+
+static size_t compare_docs(match_index_t *ix, const sub_t *subs, size_t nsubs, int ndocs,
+                           doc_fn make_doc)
 {
     size_t total = 0;
     uint32_t *out = NULL, *want = kw_malloc(nsubs * sizeof(*want) + 4);
     size_t cap = 0;
     for (int k = 0; k < ndocs; k++) {
-        match_doc_t *d = random_doc();
+        match_doc_t *d = make_doc();
         size_t nw = 0;
         for (size_t i = 0; i < nsubs; i++)
             for (size_t j = 0; j < subs[i].n; j++)
@@ -636,7 +681,8 @@ static size_t compare_with_brute_force(match_index_t *ix, const sub_t *subs, siz
         if (n != nw) fail_msg("doc %d: index found %zu, brute force %zu", k, n, nw);
         total += n;
         for (size_t i = 0; i < n; i++)
-            if (out[i] != want[i]) fail_msg("doc %d: result %zu is %u, want %u", k, i, out[i], want[i]);
+            if (out[i] != want[i])
+                fail_msg("doc %d: result %zu is %u, want %u", k, i, out[i], want[i]);
         match_doc_free(d);
     }
     free(out);
@@ -644,11 +690,18 @@ static size_t compare_with_brute_force(match_index_t *ix, const sub_t *subs, siz
     return total;
 }
 
+static size_t compare_with_brute_force(match_index_t *ix, const sub_t *subs, size_t nsubs,
+                                       int ndocs)
+{
+    return compare_docs(ix, subs, nsubs, ndocs, random_doc);
+}
+
 static void set_random(match_index_t *ix, sub_t *s, uint32_t id)
 {
     sub_clear(s);
     s->n = 1 + rnd(3) / 2 + (rnd(10) == 0);
-    for (size_t j = 0; j < s->n; j++) random_filter(&s->f[j]);
+    for (size_t j = 0; j < s->n; j++)
+        random_filter(&s->f[j]);
     assert_int_equal(match_index_set(ix, id, s->f, s->n), KW_OK);
 }
 
@@ -753,7 +806,76 @@ static void test_index_compaction_and_repeats(void **state)
     match_filter_clear(&rep);
     match_filter_clear(&rep2);
 
-    for (uint32_t i = 0; i < NSUBS; i++) sub_clear(&subs[i]);
+    for (uint32_t i = 0; i < NSUBS; i++)
+        sub_clear(&subs[i]);
+    match_index_free(ix);
+    free(subs);
+}
+
+/* More distinct keywords than the index has 14-bit codes for: the
+ * keywords past them are matched through records ("cold"), and codes of
+ * keywords no longer held are reused. */
+enum { MANY_KEYWORDS = 20000 };
+
+static match_doc_t *many_keywords_doc(void)
+{
+    kw_buf_t b = {0};
+    for (int i = 0; i < 60; i++)
+        kw_buf_printf(&b, "zq%u ", rnd(MANY_KEYWORDS + 100));
+    doc_spec_t s = {.language = "en", .body = b.data, .sectors = {rnd(2) ? "energy" : "health"}};
+    match_doc_t *d = doc_from(&s);
+    kw_buf_free(&b);
+    return d;
+}
+
+static void test_index_many_keywords(void **state)
+{
+    (void)state;
+    sub_t *subs = kw_calloc(MANY_KEYWORDS, sizeof(*subs));
+    match_index_t *ix = match_index_new();
+    for (int round = 0; round < 2; round++) {
+        for (uint32_t i = 0; i < MANY_KEYWORDS; i++) {
+            char json[256];
+            uint32_t k = round ? rnd(MANY_KEYWORDS) : i;
+            switch (rnd(4)) {
+            case 0:
+                snprintf(json, sizeof(json),
+                         "{\"sectors\": [\"energy\"], \"keywords\": [\"zq%u\"]}", k);
+                break;
+            case 1:
+                snprintf(json, sizeof(json),
+                         "{\"sectors\": [\"energy\"], \"keywords\": [\"zq%u\", \"zq%u\"]}", k,
+                         rnd(MANY_KEYWORDS));
+                break;
+            case 2:
+                snprintf(json, sizeof(json),
+                         "{\"sectors\": [\"health\"], \"keywords_all\": [\"zq%u\", \"zq%u\"]}", k,
+                         rnd(50));
+                break;
+            default:
+                snprintf(json, sizeof(json),
+                         "{\"regions\": [\"ID\"], \"keywords_all\": [\"zq%u\"], \"keywords\": "
+                         "[\"zq%u\"]}",
+                         k, rnd(50));
+                break;
+            }
+            sub_clear(&subs[i]);
+            subs[i].n = 1;
+            filter_from(&subs[i].f[0], json);
+            assert_int_equal(match_index_set(ix, i, subs[i].f, 1), KW_OK);
+        }
+        size_t seen = compare_docs(ix, subs, MANY_KEYWORDS, 40, many_keywords_doc);
+        assert_true(seen > 0);
+        /* Drop most, so their codes come free for the next round. */
+        for (uint32_t i = 0; i < MANY_KEYWORDS; i++)
+            if (rnd(4)) {
+                match_index_remove(ix, i);
+                sub_clear(&subs[i]);
+            }
+        compare_docs(ix, subs, MANY_KEYWORDS, 20, many_keywords_doc);
+    }
+    for (uint32_t i = 0; i < MANY_KEYWORDS; i++)
+        sub_clear(&subs[i]);
     match_index_free(ix);
     free(subs);
 }
@@ -771,14 +893,16 @@ static void test_index_large(void **state)
     const char *protos[8] = {
         "{\"languages\": [\"en\"], \"sectors\": [\"energy\"]}",
         "{\"languages\": [\"en\", \"id\"], \"regions\": [\"ID\"]}",
-        "{\"languages\": [\"id\"], \"sectors\": [\"business\", \"energy\"], \"keywords\": [\"nickel\"]}",
+        "{\"languages\": [\"id\"], \"sectors\": [\"business\", \"energy\"], \"keywords\": "
+        "[\"nickel\"]}",
         "{\"sectors\": [\"health\"], \"keywords_all\": [\"clinic\", \"solar\"]}",
         "{\"languages\": [\"en\"], \"keywords\": [\"palm oil\", \"coffee\"]}",
         "{\"regions\": [\"MY\", \"SG\"]}",
         "{\"languages\": [\"th\"]}",
         "{\"issuers\": [\"alpha\"], \"languages\": [\"en\"]}",
     };
-    for (int i = 0; i < 8; i++) filter_from(&proto[i], protos[i]);
+    for (int i = 0; i < 8; i++)
+        filter_from(&proto[i], protos[i]);
     for (uint32_t i = 0; i < NSUBS; i++) {
         uint32_t k = rnd(16);
         k = k < 8 ? k : (k < 12 ? 0 : 1); /* en/energy and en-id/ID are dense */
@@ -793,8 +917,10 @@ static void test_index_large(void **state)
             sub_clear(&subs[i]);
         }
     compare_with_brute_force(ix, subs, NSUBS, 30);
-    for (uint32_t i = 0; i < NSUBS; i++) sub_clear(&subs[i]);
-    for (int i = 0; i < 8; i++) match_filter_clear(&proto[i]);
+    for (uint32_t i = 0; i < NSUBS; i++)
+        sub_clear(&subs[i]);
+    for (int i = 0; i < 8; i++)
+        match_filter_clear(&proto[i]);
     match_index_free(ix);
     free(subs);
 }
@@ -813,8 +939,10 @@ int main(void)
         cmocka_unit_test(test_parse_canonical_and_json),
         cmocka_unit_test(test_parse_params),
         cmocka_unit_test(test_index_basics),
+        cmocka_unit_test(test_index_long_values),
         cmocka_unit_test(test_index_random),
         cmocka_unit_test(test_index_compaction_and_repeats),
+        cmocka_unit_test(test_index_many_keywords),
         cmocka_unit_test(test_index_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
