@@ -89,6 +89,11 @@ int api_query(net_request_t *req, net_params_t *out, const char *const *allowed)
  * give *out = NULL when allow_empty. Returns KW_OK or KW_INVALID (answered). */
 int api_body_json(net_request_t *req, json_t **out, int allow_empty);
 
+/* A list cursor as the opaque text clients send back (base 36). */
+void api_cursor_text(int64_t cursor, char *out, size_t size);
+/* Answers 200 {"items": items, "next_cursor": text or null}; takes items. */
+void api_list_answer(net_request_t *req, json_t *items, int64_t next);
+
 /* Release JSON with its translations and versions for the caller. */
 json_t *api_release_json(kawat_app_t *app, const core_release_t *r, const core_principal_t *who);
 

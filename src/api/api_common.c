@@ -195,3 +195,31 @@ json_t *api_release_json(kawat_app_t *app, const core_release_t *r, const core_p
     }
     return o;
 }
+
+void api_cursor_text(int64_t cursor, char *out, size_t size)
+{
+    /* Base 36: short and opaque enough; it is only a position in a list. */
+    char tmp[32];
+    size_t n = 0;
+    uint64_t v = (uint64_t)cursor;
+    do {
+        tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
+        v /= 36;
+    } while (v && n < sizeof(tmp));
+    size_t i = 0;
+    while (n && i + 1 < size) out[i++] = tmp[--n];
+    out[i] = '\0';
+}
+
+void api_list_answer(net_request_t *req, json_t *items, int64_t next)
+{
+    json_t *body = json_pack("{s:o}", "items", items);
+    if (next) {
+        char c[32];
+        api_cursor_text(next, c, sizeof(c));
+        json_object_set_new(body, "next_cursor", json_string(c));
+    } else {
+        json_object_set_new(body, "next_cursor", json_null());
+    }
+    api_json(req, 200, body, NULL);
+}

@@ -321,20 +321,6 @@ void api_subscribers_get(kawat_app_t *app, net_request_t *req, const core_princi
     store_subscriber_free(sub);
 }
 
-static void cursor_text(int64_t cursor, char *out, size_t size)
-{
-    char tmp[32];
-    size_t n = 0;
-    uint64_t v = (uint64_t)cursor;
-    do {
-        tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[v % 36];
-        v /= 36;
-    } while (v && n < sizeof(tmp));
-    size_t i = 0;
-    while (n && i + 1 < size)
-        out[i++] = tmp[--n];
-    out[i] = '\0';
-}
 
 void api_subscribers_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
@@ -390,15 +376,7 @@ void api_subscribers_list(kawat_app_t *app, net_request_t *req, const core_princ
         store_subscriber_free(items[i]);
     }
     free(items);
-    json_t *body = json_pack("{s:o}", "items", arr);
-    if (next) {
-        char c[32];
-        cursor_text(next, c, sizeof(c));
-        json_object_set_new(body, "next_cursor", json_string(c));
-    } else {
-        json_object_set_new(body, "next_cursor", json_null());
-    }
-    api_json(req, 200, body, NULL);
+    api_list_answer(req, arr, next);
 done:
     net_query_free(&p);
 }

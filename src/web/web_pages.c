@@ -215,13 +215,7 @@ void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang)
     if (live) kw_buf_puts(&b, "<script src=\"/static/live.js\" defer></script>\n");
     if (next) {
         char c[32];
-        uint64_t x = (uint64_t)next;
-        char tmp[32];
-        size_t k = 0, j = 0;
-        do tmp[k++] = "0123456789abcdefghijklmnopqrstuvwxyz"[x % 36], x /= 36;
-        while (x);
-        while (k) c[j++] = tmp[--k];
-        c[j] = '\0';
+        api_cursor_text(next, c, sizeof(c));
         kw_buf_printf(&b, "<nav class=\"pager\"><a rel=\"next\" href=\"/%s/?cursor=%s", lang->tag, c);
         /* Keep the filters on the next page (values are slugs, codes or
          * issuer ids/slugs: escaped for the attribute, and url-safe). */

@@ -10,9 +10,9 @@
 // any failure. The server is always stopped (SIGTERM) and temp folders
 // removed; the whole run is bounded by GLOBAL_TIMEOUT_MS.
 
+import { freePort, sleep, waitHealthy } from './lib.mjs';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,31 +53,8 @@ function check(name, ok, detail = '') {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function waitHealthy(base, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`kawat exited ${server.exitCode}:\n${serverLog}`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.status === 200) return;
-    } catch { /* not listening yet */ }
-    await sleep(100);
-  }
-  throw new Error(`kawat did not answer /healthz within ${ms} ms:\n${serverLog}`);
-}
 
 async function stopServer() {
   if (!server) return 0;
@@ -475,7 +452,7 @@ async function main() {
   server.on('error', (e) => { serverLog += `spawn: ${e.message}\n`; });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
-  await waitHealthy(BASE, 30_000);
+  await waitHealthy(BASE, 30_000, server, () => serverLog);
   tokens.issuer = await makeToken('issuer', 'Stream Test Issuer');
   tokens.editor = await makeToken('editor');
 
