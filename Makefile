@@ -103,13 +103,17 @@ fuzz:
 		src/core/core_release.c src/core/core_lang.c src/core/core_region.c src/core/core_time.c \
 		src/core/core_buf.c $(FUZZ_ICU)
 	@[ -n "$$(ls $(BUILD)/fuzz/corpus_frontmatter)" ] || cp demo/*.md $(BUILD)/fuzz/corpus_frontmatter/
-	@mkdir -p $(BUILD)/fuzz/corpus_ws
+	@mkdir -p $(BUILD)/fuzz/corpus_ws $(BUILD)/fuzz/corpus_filter
+	clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_filter tests/fuzz/fuzz_filter.c \
+		src/match/match_filter.c src/match/match_text.c src/match/match_index.c \
+		src/core/core_release.c src/core/core_lang.c src/core/core_region.c src/core/core_time.c \
+		src/core/core_buf.c $(FUZZ_ICU)
 	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags libuv jansson) -o $(BUILD)/fuzz/fuzz_ws \
 		tests/fuzz/fuzz_ws.c src/net/stream_ws.c src/core/core_buf.c -lwslay -lcrypto
 	@[ -n "$$(ls $(BUILD)/fuzz/corpus_ws)" ] || { \
 		printf '\003\021\042\063\104\201\205\067\372\041\075\177\237\115\121\130' > $(BUILD)/fuzz/corpus_ws/seed_text; \
 		printf '\007\005\006\007\010\001\203\000\000\000\000Hel\211\202\000\000\000\000hi\200\202\000\000\000\000lo\212\200\000\000\000\000\210\202\000\000\000\000\003\351' > $(BUILD)/fuzz/corpus_ws/seed_frag; }
-	@set -e; for f in frontmatter query release ws; do \
+	@set -e; for f in frontmatter query release ws filter; do \
 		echo "== fuzz_$$f ($(FUZZ_TIME) s)"; \
 		ASAN_OPTIONS=detect_leaks=1 $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) \
 			-max_len=4096 $(BUILD)/fuzz/corpus_$$f; \

@@ -19,9 +19,12 @@
 #include <string.h>
 
 #define ISSUER_BYTES_MAX 100
-/* NFKC may expand a character many times over (U+FDFA is 18 letters):
- * a keyword may grow to this many bytes once normalized. */
-#define KEYWORD_NORMALIZED_MAX (4 * MATCH_KEYWORD_BYTES_MAX)
+/* MATCH_KEYWORD_BYTES_MAX bounds a keyword once normalized, which is what
+ * is stored and what a filter read back says, so that parsing it again
+ * gives the same filter (Thai or Chinese text gains a space between words;
+ * full-width letters and punctuation shrink). What is sent may be up to
+ * KEYWORD_INPUT_MAX bytes, which bounds the work of normalizing it. */
+#define KEYWORD_INPUT_MAX (4 * MATCH_KEYWORD_BYTES_MAX)
 
 void match_filter_init(match_filter_t *f)
 {
@@ -39,6 +42,7 @@ void match_filter_clear(match_filter_t *f)
     match_filter_init(f);
 }
 
+/* dst is overwritten, not cleared: give an empty or uninitialized one. */
 int match_filter_copy(match_filter_t *dst, const match_filter_t *src)
 {
     match_filter_t t;
@@ -145,7 +149,7 @@ static int add_value(match_filter_t *f, attr_t a, const char *v, size_t len, con
         canon = v;
         break;
     default: /* keywords */
-        if (len > MATCH_KEYWORD_BYTES_MAX) {
+        if (len > KEYWORD_INPUT_MAX) {
             core_errors_add(errs, field, "is too long (%zu bytes, at most %d)", len,
                             MATCH_KEYWORD_BYTES_MAX);
             return KW_INVALID;
@@ -155,9 +159,12 @@ static int add_value(match_filter_t *f, attr_t a, const char *v, size_t len, con
             core_errors_add(errs, field, "has no words to match");
             return KW_INVALID;
         }
-        if (strlen(owned) > KEYWORD_NORMALIZED_MAX) {
+        if (strlen(owned) > MATCH_KEYWORD_BYTES_MAX) {
+            core_errors_add(errs, field,
+                            "is too long (%zu bytes once normalized: lower case, one space "
+                            "between words; at most %d)",
+                            strlen(owned), MATCH_KEYWORD_BYTES_MAX);
             free(owned);
-            core_errors_add(errs, field, "is too long once normalized");
             return KW_INVALID;
         }
         canon = owned;

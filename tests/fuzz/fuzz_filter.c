@@ -5,8 +5,9 @@
  * What must hold:
  *   - match_filter_parse_json returns KW_OK with no errors, or KW_INVALID
  *     with at least one, each named under the prefix, with a detail; an
- *     accepted filter is within the limits of match.h, its keywords are
- *     normalized (valid UTF-8, no leading, trailing or double spaces), and
+ *     accepted filter is within the limits of match.h (keywords counted
+ *     once normalized), its keywords are normalized (valid UTF-8, no
+ *     leading, trailing or double spaces), and
  *     writing it with match_filter_to_json and parsing that again gives
  *     the same JSON;
  *   - match_keyword_normalize gives NULL or such a normalized keyword, and
@@ -56,7 +57,10 @@ static void check_strings(const json_t *a, size_t max, int keywords)
     {
         if (!json_is_string(v) || json_string_length(v) == 0) abort();
         if (strlen(json_string_value(v)) != json_string_length(v)) abort();
-        if (keywords) check_keyword(json_string_value(v));
+        if (keywords) {
+            check_keyword(json_string_value(v));
+            if (json_string_length(v) > MATCH_KEYWORD_BYTES_MAX) abort();
+        }
         /* de-duplicated */
         for (size_t j = 0; j < i; j++)
             if (json_equal(v, json_array_get(a, j))) abort();

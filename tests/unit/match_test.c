@@ -289,8 +289,8 @@ static void test_parse_errors(void **state)
     expect_error("[1, 2]", "filters[0]", "object");
 
     char big[512];
-    memset(big, 'k', 150);
-    big[150] = '\0';
+    memset(big, 'k', 401);
+    big[401] = '\0';
     char json[700];
     snprintf(json, sizeof(json), "{\"keywords\": [\"ok\", \"%s\"]}", big);
     expect_error(json, "filters[0].keywords[1]", "too long");
@@ -300,6 +300,28 @@ static void test_parse_errors(void **state)
     kw_buf_puts(&b, "{\"keywords\": [\"");
     for (int i = 0; i < 33; i++)
         kw_buf_puts(&b, "\xef\xb7\xba");
+    kw_buf_puts(&b, "\"]}");
+    expect_error(b.data, "filters[0].keywords[0]", "once normalized");
+    kw_buf_reset(&b);
+    /* Over the limit as sent, but not once normalized: accepted. */
+    kw_buf_puts(&b, "{\"keywords\": [\"Nickel");
+    for (int i = 0; i < 150; i++)
+        kw_buf_putc(&b, '!');
+    kw_buf_puts(&b, "\"]}");
+    json_t *ok = json_loads(b.data, 0, NULL);
+    match_filter_t okf;
+    match_filter_init(&okf);
+    core_errors_t ok_errs = {0};
+    assert_int_equal(match_filter_parse_json(&okf, ok, "", resolve_seed, NULL, &ok_errs), KW_OK);
+    assert_string_equal(json_string_value(json_array_get(okf.keywords_any, 0)), "nickel");
+    match_filter_clear(&okf);
+    json_decref(ok);
+    /* Thai within the input limit, too long once it gains spaces between
+     * its words. */
+    kw_buf_reset(&b);
+    kw_buf_puts(&b, "{\"keywords\": [\"");
+    for (int i = 0; i < 3; i++)
+        kw_buf_puts(&b, "โรงพยาบาลจุฬาลงกรณ์");
     kw_buf_puts(&b, "\"]}");
     expect_error(b.data, "filters[0].keywords[0]", "once normalized");
     kw_buf_reset(&b);
