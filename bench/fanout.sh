@@ -26,6 +26,10 @@
 #                                     before each run, wait (at most QUIET_MAX s)
 #                                     until the machine is under QUIET % busy:
 #                                     other people's work skews every figure
+#   FANOUT_REST_MAX=50 FANOUT_RETRIES=2
+#                                     a run whose rest% (cpu charged to neither
+#                                     server nor client) passes REST_MAX is run
+#                                     again, at most RETRIES times
 #   FANOUT_DIR=<repo>/../shared/bench/fanout
 #   FANOUT_INSTALL=1                  apt-get install nginx + Nchan when missing
 #                                     (only where policy-rc.d keeps services
@@ -41,6 +45,7 @@
 # so the client that reads kawat is built with LINE_CAP 1024 (the parsing is
 # byte for byte the same; only the per-connection line buffer grows).
 
+# shellcheck disable=SC2046,SC3045 # $(cpu_total) is split on purpose; dash has ulimit -n/-H
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -58,6 +63,8 @@ SETTLE=${FANOUT_SETTLE:-2}
 SHARED=${FANOUT_DIR:-$ROOT/../shared/bench/fanout}
 INSTALL=${FANOUT_INSTALL:-1}
 QUIET=${FANOUT_QUIET:-10}
+REST_MAX=${FANOUT_REST_MAX:-50}
+RETRIES=${FANOUT_RETRIES:-2}
 QUIET_MAX=${FANOUT_QUIET_MAX:-120}
 CC=${CC:-cc}
 NCPU=$(nproc)
@@ -66,7 +73,7 @@ LINE_CAP=1024
 
 die() { echo "fanout: $*" >&2; exit 2; }
 [ -x "$KAWAT" ] || die "no kawat binary at $KAWAT (make -j2 all)"
-[ -f "$SHARED/ssebench.c" ] && [ -f "$SHARED/publish.c" ] || die "no fan-out harness in $SHARED"
+if [ ! -f "$SHARED/ssebench.c" ] || [ ! -f "$SHARED/publish.c" ]; then die "no fan-out harness in $SHARED"; fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kawat-fanout.XXXXXX") || exit 1
@@ -152,15 +159,14 @@ if [ -n "$NCHAN_WORKERS" ]; then
 fi
 
 # fd limits: a process may open as many files as the hard limit allows.
-# shellcheck disable=SC3045 # dash and bash have ulimit -n and -H
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-NOFILE=$(ulimit -n) # shellcheck disable=SC3045
+NOFILE=$(ulimit -n)
 [ "$NOFILE" = unlimited ] && NOFILE=1048576
 PER_PROC=$((NOFILE - 128))
 
 echo "SSE fan-out: kawat vs nginx + Nchan  $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "cpus $(nproc), fd limit $NOFILE, $MESSAGES messages at $RATE/s, subscribers: $CONNS"
-echo "kawat $KAWAT ($("$KAWAT" version 2>/dev/null | head -n 1)); $(nginx -v 2>&1 | head -n 1)"
+echo "kawat $KAWAT ($("$KAWAT" version 2>/dev/null | head -n 1), tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')); $(nginx -v 2>&1 | head -n 1)"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) (before)"
 echo
 
@@ -168,9 +174,10 @@ TSV=$TMP/summary.tsv
 printf 'server\tN\testablished\tdeliveries\texpected\tlost\tdup\tclosed\trate\tp50\tp99\tmax\tttl_med\tttl_max\trss_idle_kB\trss_N_kB\tper1k_kB\tsrv_cpu_pct\tsrv_cpu_s\tcli_cpu_pct\tbusy_pct\tpub_ok\tpre_p50\tpre_max\tappr_p50\tappr_p99\tbytes_per_del\tdrops\tqmax\tmatch_p99_ms\trest_pct\tquiet_before_pct\n' >"$TSV"
 
 # ---- Nchan ------------------------------------------------------------------------
-run_nchan() { # N
-    for w in $NCHAN_WORKERS; do
+run_nchan() { # N WORKERS
+    for w in $2; do
         out=$TMP/nchan-w$w-n$1
+        rm -rf "$out"
         echo "== nchan workers=$w N=$1"
         quiet_wait
         WORKERS=$w CONNS=$1 MESSAGES=$MESSAGES RATE=$RATE BIN=$TMP/nchan-bin OUT=$out AUTO_WORKERS=0 \
@@ -198,6 +205,7 @@ run_kawat() { # N MODE
     n=$1
     mode=$2
     run=$TMP/kawat-$mode-n$n
+    rm -rf "$run"
     mkdir -p "$run"
     echo "== kawat mode=$mode N=$n"
     quiet_wait
@@ -242,7 +250,7 @@ run_kawat() { # N MODE
     fi
     sleep "$SETTLE"
     rss1=$(rss_kb "$KPID")
-    fds=$(ls "/proc/$KPID/fd" | wc -l)
+    fds=$(find "/proc/$KPID/fd" -mindepth 1 -maxdepth 1 | wc -l)
     curl -s --max-time 5 "http://$ADDR/metrics" >"$run/metrics-before.txt"
     d0=$(metric kawat_stream_deliveries_total)
     b0=$(metric kawat_stream_bytes_total)
@@ -307,9 +315,26 @@ run_kawat() { # N MODE
     sleep 3 # let the sockets drain
 }
 
+# A run during which others' work took a core (rest% past REST_MAX) is run
+# again, up to RETRIES times; the table keeps the last try.
+with_retry() { # command args...: runs it; reruns while its row looks disturbed
+    _try=0
+    while :; do
+        _rows=$(wc -l <"$TSV")
+        "$@"
+        [ "$(wc -l <"$TSV")" -gt "$_rows" ] || return
+        _rest=$(tail -n 1 "$TSV" | awk -F'\t' '{print $31 + 0}')
+        [ "$_rest" -gt "$REST_MAX" ] && [ $_try -lt "$RETRIES" ] || return
+        _try=$((_try + 1))
+        echo "   rest ${_rest}%: other work took a core during the run; again ($_try of $RETRIES)"
+        _n=$(wc -l <"$TSV")
+        head -n $((_n - 1)) "$TSV" >"$TSV.tmp" && mv "$TSV.tmp" "$TSV"
+    done
+}
+
 for n in $CONNS; do
-    [ -n "$NCHAN_WORKERS" ] && run_nchan "$n"
-    for mode in $KAWAT_MODES; do run_kawat "$n" "$mode"; done
+    for w in $NCHAN_WORKERS; do with_retry run_nchan "$n" "$w"; done
+    for mode in $KAWAT_MODES; do with_retry run_kawat "$n" "$mode"; done
 done
 
 # ---- the table ----------------------------------------------------------------------
