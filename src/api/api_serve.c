@@ -7,6 +7,7 @@
 #include "sched/sched.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,22 @@ int api_serve_main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* Every stream is a descriptor: take the whole hard limit, and say so
+     * when it cannot hold the streams and HTTP connections asked for. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        uint64_t want = opt_num("stream-max-connections") + 256;
+        if (rl.rlim_cur != RLIM_INFINITY && (uint64_t)rl.rlim_cur < want)
+            fprintf(stderr,
+                    "kawat serve: warning: the descriptor limit (%llu) is below "
+                    "stream-max-connections + 256 (%llu); streams past it are refused with 503\n",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+    }
     server_t *srv = kw_calloc(1, sizeof(*srv));
     kawat_app_t *app = &srv->app;
     uv_loop_t loop;

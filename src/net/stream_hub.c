@@ -83,6 +83,7 @@ struct stream_hub_s {
     uint64_t matched;
     uint64_t drops;
     uint64_t replayed;
+    uint64_t refused; /* streams refused: at the limit, stopping, or out of descriptors */
     double match_ms[MATCH_SAMPLES]; /* a ring of recent match times */
     size_t match_samples;
     double match_ms_total;
@@ -577,6 +578,7 @@ static void open_finish(stream_hub_t *hub, net_request_t *req, open_spec_t *spec
 {
     uv_os_sock_t fd;
     if (net_request_detach(req, proto == STREAM_WS ? 101 : 200, &fd) != KW_OK) {
+        hub->refused++; /* the client left, or no descriptor was left (answered 503) */
         spec_clear(spec);
         return;
     }
@@ -608,6 +610,7 @@ static void open_finish(stream_hub_t *hub, net_request_t *req, open_spec_t *spec
 
 static int open_check(stream_hub_t *hub, net_request_t *req)
 {
+    if (hub->stopping || hub->nconns >= hub->cfg.max_connections) hub->refused++;
     if (hub->stopping) {
         api_problem(req, 503, "unavailable", "Service unavailable", "The server is stopping.",
                     NULL);
@@ -925,6 +928,8 @@ void stream_hub_metrics(stream_hub_t *hub, kw_buf_t *out)
     kw_buf_printf(out,
                   "# HELP kawat_stream_events_total Wire events fanned out.\n"
                   "# TYPE kawat_stream_events_total counter\nkawat_stream_events_total %llu\n"
+                  "# HELP kawat_stream_refused_total Streams refused (limit, stopping, no descriptor).\n"
+                  "# TYPE kawat_stream_refused_total counter\nkawat_stream_refused_total %llu\n"
                   "# HELP kawat_stream_replayed_total Events replayed to resuming streams.\n"
                   "# TYPE kawat_stream_replayed_total counter\nkawat_stream_replayed_total %llu\n"
                   "# HELP kawat_match_seconds Time to match one event (recent p50, p99).\n"
@@ -936,7 +941,8 @@ void stream_hub_metrics(stream_hub_t *hub, kw_buf_t *out)
                   "# TYPE kawat_match_subscriptions gauge\nkawat_match_subscriptions %zu\n"
                   "# HELP kawat_match_index_bytes Memory held by the index.\n"
                   "# TYPE kawat_match_index_bytes gauge\nkawat_match_index_bytes %zu\n",
-                  (unsigned long long)hub->events, (unsigned long long)hub->replayed, p50 / 1e3,
+                  (unsigned long long)hub->events, (unsigned long long)hub->refused,
+                  (unsigned long long)hub->replayed, p50 / 1e3,
                   p99 / 1e3, hub->match_ms_total / 1e3, hub->match_samples, ms.subscriptions,
                   ms.bytes);
 }

@@ -41,6 +41,7 @@ typedef struct {
     uv_write_t req;
     wconn_t *c;
     stream_buf_t *buf;
+    size_t len; /* bytes of buf this write carries (its unsent tail) */
 } wwrite_t;
 
 struct stream_worker_s {
@@ -131,8 +132,8 @@ static void on_written(uv_write_t *req, int status)
 {
     wwrite_t *wr = (wwrite_t *)req;
     wconn_t *c = wr->c;
-    c->queued -= wr->buf->len;
-    atomic_fetch_sub(&c->w->stats.queue_bytes, wr->buf->len);
+    c->queued -= wr->len;
+    atomic_fetch_sub(&c->w->stats.queue_bytes, wr->len);
     stream_buf_unref(wr->buf);
     free(wr);
     if (c->closing) return;
@@ -149,24 +150,41 @@ static int conn_write(wconn_t *c, stream_buf_t *buf, int counted)
         c->cut = 1;
         return KW_AGAIN;
     }
+    if (counted) atomic_fetch_add(&w->stats.deliveries, 1);
+    atomic_fetch_add(&w->stats.bytes, buf->len);
+
+    /* With nothing queued, write straight away: most events fit in the
+     * socket buffer, and a completed uv_write would cost an allocation, a
+     * deferred callback and an epoll_ctl per delivery. Only the unsent
+     * tail is queued. */
+    size_t off = 0;
+    if (c->queued == 0) {
+        uv_buf_t now = uv_buf_init(buf->data, (unsigned)buf->len);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &now, 1);
+        if (n == (int)buf->len) return KW_OK;
+        if (n > 0) off = (size_t)n;
+        else if (n != UV_EAGAIN && n != UV_ENOSYS) {
+            conn_close(c);
+            return KW_ERROR;
+        }
+    }
+    size_t len = buf->len - off;
     wwrite_t *wr = kw_malloc(sizeof(*wr));
     wr->c = c;
     wr->buf = stream_buf_ref(buf);
-    c->queued += buf->len;
-    unsigned long long q = atomic_fetch_add(&w->stats.queue_bytes, buf->len) + buf->len;
-    (void)q;
+    wr->len = len;
+    c->queued += len;
+    atomic_fetch_add(&w->stats.queue_bytes, len);
     if (c->queued > atomic_load(&w->stats.queue_max)) atomic_store(&w->stats.queue_max, c->queued);
-    uv_buf_t b = uv_buf_init(buf->data, (unsigned)buf->len);
+    uv_buf_t b = uv_buf_init(buf->data + off, (unsigned)len);
     if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-        c->queued -= buf->len;
-        atomic_fetch_sub(&w->stats.queue_bytes, buf->len);
+        c->queued -= len;
+        atomic_fetch_sub(&w->stats.queue_bytes, len);
         stream_buf_unref(wr->buf);
         free(wr);
         conn_close(c);
         return KW_ERROR;
     }
-    if (counted) atomic_fetch_add(&w->stats.deliveries, 1);
-    atomic_fetch_add(&w->stats.bytes, buf->len);
     return KW_OK;
 }
 
