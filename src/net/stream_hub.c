@@ -26,6 +26,7 @@
 #include "match/match.h"
 #include "net/net_query.h"
 
+#include <errno.h>
 #include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,17 +444,26 @@ static int open_parse(stream_hub_t *hub, net_request_t *req, const core_principa
     const char *after = net_query_get(&p, "after");
     /* Last-Event-ID wins: an EventSource opened with ?after= sends both
      * when it reconnects, and the header is where it has got to since. */
-    const char *which = leid ? "Last-Event-ID" : "after";
-    char num[32] = "";
-    if (leid && leid->len < sizeof(num)) memcpy(num, leid->data, leid->len), num[leid->len] = 0;
-    else if (leid) snprintf(num, sizeof(num), "x");
-    else if (after) snprintf(num, sizeof(num), "%s", after);
-    if (num[0]) {
+    struct {
+        const char *name;
+        char num[32];
+    } given[2] = {{"Last-Event-ID", ""}, {"after", ""}};
+    if (leid && leid->len < sizeof(given[0].num))
+        memcpy(given[0].num, leid->data, leid->len), given[0].num[leid->len] = 0;
+    else if (leid)
+        snprintf(given[0].num, sizeof(given[0].num), "x");
+    if (after) snprintf(given[1].num, sizeof(given[1].num), "%s", after[0] ? after : "x");
+    /* Both are checked; where both are given the header wins. */
+    for (int i = 1; i >= 0; i--) {
+        const char *num = given[i].num;
+        if (!num[0]) continue;
         char *end;
+        errno = 0;
         long long v = strtoll(num, &end, 10);
-        if (*end || v < 0 || num[0] == '-' || num[0] == '+' || num[0] == ' ') {
+        if (*end || errno || v < 0 || num[0] == '-' || num[0] == '+' || num[0] == ' ') {
             net_query_free(&p);
-            api_problem_field(req, 400, which, "must be a wire sequence number (an integer >= 0)");
+            api_problem_field(req, 400, given[i].name,
+                              "must be a wire sequence number (an integer >= 0)");
             return KW_INVALID;
         }
         spec->after = v;

@@ -461,3 +461,18 @@ def test_ws_bad_frames_close_with_code(server, frame, code):
     assert struct.unpack("!H", payload[:2])[0] == code
     w.close()
     assert server.get("/healthz").status == 200
+
+
+def test_last_event_id_wins_and_both_are_checked(server, issuer, editor):
+    a = publish(server, issuer, editor, headline="One")
+    b = publish(server, issuer, editor, headline="Two")
+    # An EventSource opened with ?after= reconnects with both: the header wins.
+    s = SSE(server, "after=0", last_id=a["seq"])
+    assert int(s.event()["id"]) == b["seq"]
+    s.close()
+    r = server.get("/v1/stream?after=x", headers={"Last-Event-ID": "1"})
+    assert r.status == 400 and r.json()["field"] == "after"
+    r = server.get("/v1/stream?after=", headers={})
+    assert r.status == 400 and r.json()["field"] == "after"
+    r = server.get("/v1/stream?after=99999999999999999999")
+    assert r.status == 400 and r.json()["field"] == "after"
