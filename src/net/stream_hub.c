@@ -151,6 +151,7 @@ static match_filter_t *filters_from_json(stream_hub_t *hub, json_t *arr, size_t 
 
 static int filters_match(const match_filter_t *f, size_t n, const match_doc_t *d)
 {
+    if (d == NULL) return 0;
     for (size_t i = 0; i < n; i++)
         if (match_filter_matches(&f[i], d)) return 1;
     return 0;
@@ -283,6 +284,11 @@ static void fanout(stream_hub_t *hub, const core_release_t *r, int64_t seq, cons
 {
     if (hub->nconns == 0) return;
     match_doc_t *doc = match_doc_new(r);
+    if (doc == NULL) {
+        /* Only an ICU failure gets here; say so rather than crash. */
+        fprintf(stderr, "kawat: streams: cannot read release %s for matching\n", r->id);
+        return;
+    }
     double t0 = now_ms_precise();
     size_t n = match_index_match(hub->ix, doc, &hub->match_buf, &hub->match_cap);
     for (unsigned w = 0; w < hub->nworkers; w++) hub->per_worker_n[w] = 0;
