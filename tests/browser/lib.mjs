@@ -29,3 +29,72 @@ export async function waitHealthy(base, ms, proc, log) {
   }
   throw new Error(`kawat did not answer /healthz within ${ms} ms:\n${log()}`);
 }
+
+export const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+
+// SIGTERM and wait; returns the exit code (null if it had to be killed
+// after 20 s, 0 if there was no process).
+export async function stopProcess(proc) {
+  if (!proc) return 0;
+  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+  const exited = new Promise((r) => proc.once('exit', (code) => r(code)));
+  proc.kill('SIGTERM');
+  const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout')]);
+  if (code === 'timeout') {
+    proc.kill('SIGKILL');
+    await exited;
+    return null;
+  }
+  return code;
+}
+
+// A test run: one line per check, "N passed, M failed" last, a non-zero
+// exit on failure, cleanup once whichever comes first (the end of main or
+// the global timeout). Set h.cleanup (returns nothing) and h.log (the
+// server's output so far) before h.run(main).
+export function harness(timeoutMs) {
+  const h = { passed: 0, failed: 0, finishing: false, cleanup: async () => {}, log: () => '' };
+  h.check = (name, ok, detail = '') => {
+    if (h.finishing) return; // timed out: the summary is already being written
+    if (ok) {
+      h.passed++;
+      console.log(`ok - ${name}`);
+    } else {
+      h.failed++;
+      console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
+    }
+  };
+  // The check every run ends with: exit 0 and no sanitizer report.
+  h.checkCleanStop = (rc, log) => {
+    const marks = SANITIZER_MARKS.filter((m) => log.includes(m));
+    h.check('server stops cleanly on SIGTERM', rc === 0 && marks.length === 0,
+      `exit ${rc}${marks.length ? `, ${marks.join(', ')}:\n${log.slice(-4000)}` : ''}`);
+  };
+  const finish = async () => {
+    if (h.finishing) return;
+    h.finishing = true;
+    await h.cleanup();
+    console.log(`${h.passed} passed, ${h.failed} failed`);
+    process.exit(h.failed ? 1 : 0);
+  };
+  h.run = async (main) => {
+    setTimeout(() => {
+      if (h.finishing) return;
+      h.failed++;
+      console.log(`not ok - global timeout: the test took more than ${timeoutMs / 1000} s`);
+      finish();
+    }, timeoutMs);
+    try {
+      await main();
+    } catch (e) {
+      if (!h.finishing) {
+        h.failed++;
+        console.log(`not ok - ${e.stack || e}`);
+        const log = h.log();
+        if (log) console.log(`server output:\n${log.slice(-4000)}`);
+      }
+    }
+    await finish();
+  };
+  return h;
+}

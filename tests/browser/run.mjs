@@ -8,7 +8,7 @@
 // Prints one line per check and "N passed, M failed" last; exits non-zero on
 // any failure. The server is always stopped (SIGTERM) and temp folders removed.
 
-import { freePort, sleep, waitHealthy } from './lib.mjs';
+import { freePort, harness, sleep, stopProcess, waitHealthy } from './lib.mjs';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,7 +24,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic'];
 const GLOBAL_TIMEOUT_MS = 120_000;
-const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+const H = harness(GLOBAL_TIMEOUT_MS);
+const check = H.check;
 
 // The languages under test, with what their pages must say. The sector label
 // is the localized "Sector" (src/core/core_lang.c, MSG_SECTOR).
@@ -37,24 +38,11 @@ const LANGS = {
 };
 const LAUNCH_GROUP = 'kawat-launch'; // demo/0[1-6]-*-kawat-launch.md: six languages
 
-let finishing = false; // set once, by finish()
-let passed = 0;
-let failed = 0;
 let server = null;
 let serverLog = '';
 let context = null;
 const tempDirs = [];
 
-function check(name, ok, detail = '') {
-  if (finishing) return; // timed out: the summary is already being written
-  if (ok) {
-    passed++;
-    console.log(`ok - ${name}`);
-  } else {
-    failed++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
 
 
 
@@ -67,19 +55,9 @@ async function getJson(base, p) {
 
 // SIGTERM and wait; returns the exit code (null if it had to be killed).
 async function stopServer() {
-  if (!server) return 0;
   const proc = server;
   server = null;
-  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-  const exited = new Promise((r) => proc.once('exit', (code) => r(code)));
-  proc.kill('SIGTERM');
-  const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout')]);
-  if (code === 'timeout') {
-    proc.kill('SIGKILL');
-    await exited;
-    return null;
-  }
-  return code;
+  return stopProcess(proc);
 }
 
 async function cleanup() {
@@ -218,35 +196,9 @@ async function main() {
   await context.close();
   context = null;
   const rc = await stopServer();
-  const marks = SANITIZER_MARKS.filter((m) => serverLog.includes(m));
-  check('server stops cleanly on SIGTERM', rc === 0 && marks.length === 0,
-    `exit ${rc}${marks.length ? `, ${marks.join(', ')}:\n${serverLog.slice(-4000)}` : ''}`);
+  H.checkCleanStop(rc, serverLog);
 }
 
-// Stops everything once, whichever comes first: the end of main() or the
-// global timeout. The summary is always the last line.
-async function finish() {
-  if (finishing) return;
-  finishing = true;
-  await cleanup();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-setTimeout(() => {
-  if (finishing) return;
-  failed++;
-  console.log(`not ok - global timeout: the test took more than ${GLOBAL_TIMEOUT_MS / 1000} s`);
-  finish();
-}, GLOBAL_TIMEOUT_MS);
-
-try {
-  await main();
-} catch (e) {
-  if (!finishing) {
-    failed++;
-    console.log(`not ok - ${e.stack || e}`);
-    if (serverLog) console.log(`server output:\n${serverLog.slice(-4000)}`);
-  }
-}
-await finish();
+H.cleanup = cleanup;
+H.log = () => serverLog;
+await H.run(main);

@@ -10,7 +10,7 @@
 // any failure. The server is always stopped (SIGTERM) and temp folders
 // removed; the whole run is bounded by GLOBAL_TIMEOUT_MS.
 
-import { freePort, sleep, waitHealthy } from './lib.mjs';
+import { freePort, harness, sleep, stopProcess, waitHealthy } from './lib.mjs';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,48 +28,27 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic'];
 const GLOBAL_TIMEOUT_MS = 150_000;
-const SANITIZER_MARKS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', 'runtime error:'];
+const H = harness(GLOBAL_TIMEOUT_MS);
+const check = H.check;
 // The server sends a resumed stream's replay in parts of this many events
 // and closes it; a real client must resume by itself (check a2).
 const REPLAY_MAX = 2;
 
-let finishing = false;
-let passed = 0;
-let failed = 0;
 let server = null;
 let serverLog = '';
 let context = null;
 const tempDirs = [];
 const clients = new Set(); // EventSources and WebSockets to close at the end
 
-function check(name, ok, detail = '') {
-  if (finishing) return;
-  if (ok) {
-    passed++;
-    console.log(`ok - ${name}`);
-  } else {
-    failed++;
-    console.log(`not ok - ${name}${detail ? `: ${detail}` : ''}`);
-  }
-}
 
 
 
 
+// SIGTERM and wait; returns the exit code (null if it had to be killed).
 async function stopServer() {
-  if (!server) return 0;
   const proc = server;
   server = null;
-  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-  const exited = new Promise((r) => proc.once('exit', (code) => r(code)));
-  proc.kill('SIGTERM');
-  const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout')]);
-  if (code === 'timeout') {
-    proc.kill('SIGKILL');
-    await exited;
-    return null;
-  }
-  return code;
+  return stopProcess(proc);
 }
 
 async function cleanup() {
@@ -469,33 +448,9 @@ async function main() {
   for (const c of clients) { try { c.terminate ? c.terminate() : c.close(); } catch { /* */ } }
   clients.clear();
   const rc = await stopServer();
-  const marks = SANITIZER_MARKS.filter((m) => serverLog.includes(m));
-  check('server stops cleanly on SIGTERM', rc === 0 && marks.length === 0,
-    `exit ${rc}${marks.length ? `, ${marks.join(', ')}:\n${serverLog.slice(-4000)}` : ''}`);
+  H.checkCleanStop(rc, serverLog);
 }
 
-async function finish() {
-  if (finishing) return;
-  finishing = true;
-  await cleanup();
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed ? 1 : 0);
-}
-
-setTimeout(() => {
-  if (finishing) return;
-  failed++;
-  console.log(`not ok - global timeout: the test took more than ${GLOBAL_TIMEOUT_MS / 1000} s`);
-  finish();
-}, GLOBAL_TIMEOUT_MS);
-
-try {
-  await main();
-} catch (e) {
-  if (!finishing) {
-    failed++;
-    console.log(`not ok - ${e.stack || e}`);
-    if (serverLog) console.log(`server output:\n${serverLog.slice(-4000)}`);
-  }
-}
-await finish();
+H.cleanup = cleanup;
+H.log = () => serverLog;
+await H.run(main);
