@@ -89,6 +89,9 @@ int api_query(net_request_t *req, net_params_t *out, const char *const *allowed)
  * give *out = NULL when allow_empty. Returns KW_OK or KW_INVALID (answered). */
 int api_body_json(net_request_t *req, json_t **out, int allow_empty);
 
+/* Answers 503 for a write the store could not commit (logging message). */
+void api_store_failed(net_request_t *req, const char *message);
+
 /* A list cursor as the opaque text clients send back (base 36). */
 void api_cursor_text(int64_t cursor, char *out, size_t size);
 /* Answers 200 {"items": items, "next_cursor": text or null}; takes items. */

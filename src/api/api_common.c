@@ -223,3 +223,10 @@ void api_list_answer(net_request_t *req, json_t *items, int64_t next)
     }
     api_json(req, 200, body, NULL);
 }
+
+void api_store_failed(net_request_t *req, const char *message)
+{
+    fprintf(stderr, "kawat: store error: %s\n", message);
+    api_problem(req, 503, "unavailable", "Service unavailable",
+                "The store could not commit the change; nothing was changed. Try again.", NULL);
+}

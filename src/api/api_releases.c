@@ -34,10 +34,7 @@ static void answer_failure(net_request_t *req, store_op_t *op)
         api_problem(req, 403, "forbidden", "Forbidden", op->message, NULL);
         break;
     default:
-        fprintf(stderr, "kawat: store error: %s\n", op->message);
-        api_problem(req, 503, "unavailable", "Service unavailable",
-                    "The store could not commit the change; nothing was changed. Try again.",
-                    NULL);
+        api_store_failed(req, op->message);
     }
 }
 

@@ -222,10 +222,7 @@ static void on_written(store_op_t *op)
             answer_trusted_forbidden(req);
             break;
         default:
-            fprintf(stderr, "kawat: store error: %s\n", op->message);
-            api_problem(req, 503, "unavailable", "Service unavailable",
-                        "The store could not commit the change; nothing was changed. Try again.",
-                        NULL);
+            api_store_failed(req, op->message);
         }
     }
     /* The token was shown (or never will be): leave no copy in memory. */
@@ -234,22 +231,30 @@ static void on_written(store_op_t *op)
     store_op_free(op);
 }
 
-void api_subscribers_create(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
+/* The request body checked and made canonical for a create or an update;
+ * NULL after answering 4xx (bad JSON, trusted from a non-editor, invalid
+ * fields). */
+static json_t *read_input(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                          int creating)
 {
     json_t *in;
-    if (api_body_json(req, &in, 0) != KW_OK) return;
+    if (api_body_json(req, &in, 0) != KW_OK) return NULL;
     if (json_object_get(in, "trusted") && !is_staff(who)) {
         json_decref(in);
         answer_trusted_forbidden(req);
-        return;
+        return NULL;
     }
     core_errors_t errs = {0};
-    json_t *input = subscriber_input(app, in, 1, &errs);
+    json_t *input = subscriber_input(app, in, creating, &errs);
     json_decref(in);
-    if (input == NULL) {
-        answer_invalid(req, &errs);
-        return;
-    }
+    if (input == NULL) answer_invalid(req, &errs);
+    return input;
+}
+
+void api_subscribers_create(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
+{
+    json_t *input = read_input(app, req, who, 1);
+    if (input == NULL) return;
     pending_t *p = kw_calloc(1, sizeof(*p));
     p->req = req;
     char hash[AUTH_HEX_SIZE];
@@ -269,20 +274,8 @@ void api_subscribers_update(kawat_app_t *app, net_request_t *req, const core_pri
         api_subscriber_not_found(req);
         return;
     }
-    json_t *in;
-    if (api_body_json(req, &in, 0) != KW_OK) return;
-    if (json_object_get(in, "trusted") && !is_staff(who)) {
-        json_decref(in);
-        answer_trusted_forbidden(req);
-        return;
-    }
-    core_errors_t errs = {0};
-    json_t *input = subscriber_input(app, in, 0, &errs);
-    json_decref(in);
-    if (input == NULL) {
-        answer_invalid(req, &errs);
-        return;
-    }
+    json_t *input = read_input(app, req, who, 0);
+    if (input == NULL) return;
     pending_t *p = kw_calloc(1, sizeof(*p));
     p->req = req;
     store_op_t *op = store_op_new(STORE_OP_SUBSCRIBER_UPDATE, on_written, p);
