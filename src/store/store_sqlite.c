@@ -1087,16 +1087,32 @@ static int op_user_add(conn_t *c, store_op_t *op)
     return op->rc = KW_OK;
 }
 
-static int op_token_create(conn_t *c, store_op_t *op)
+/* Runs a bound statement that returns no rows; resets it. */
+static int step_done(sqlite3_stmt *st)
 {
-    sqlite3_stmt *st = stmt(c, ST_TOKEN_INSERT);
-    bind_text(st, 1, json_string_value(json_object_get(op->input, "token_hash")));
-    bind_text(st, 2, json_string_value(json_object_get(op->input, "user_id")));
-    bind_text(st, 3, json_string_value(json_object_get(op->input, "name")));
-    sqlite3_bind_int64(st, 4, op->now_ms);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
+}
+
+/* A token row: only the token's hash is ever stored. */
+static int insert_token(conn_t *c, const char *hash, const char *user_id, const char *name,
+                        int64_t now_ms)
+{
+    sqlite3_stmt *st = stmt(c, ST_TOKEN_INSERT);
+    bind_text(st, 1, hash);
+    bind_text(st, 2, user_id);
+    bind_text(st, 3, name);
+    sqlite3_bind_int64(st, 4, now_ms);
+    return step_done(st);
+}
+
+static int op_token_create(conn_t *c, store_op_t *op)
+{
+    if (insert_token(c, json_string_value(json_object_get(op->input, "token_hash")),
+                     json_string_value(json_object_get(op->input, "user_id")),
+                     json_string_value(json_object_get(op->input, "name")),
+                     op->now_ms) != KW_OK) {
         op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
         return op->rc;
     }
@@ -1271,12 +1287,6 @@ static int write_subscriber(conn_t *c, const store_subscriber_t *sub, int insert
     return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
 }
 
-static int step_done(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
-}
 
 /* Reads the subscriber back as committed and sets the op's results. */
 static int subscriber_result(conn_t *c, store_op_t *op, const char *id)
@@ -1323,12 +1333,7 @@ static int op_subscriber_create(conn_t *c, store_op_t *op)
     sqlite3_bind_int64(st, 7, op->now_ms);
     if (step_done(st) != KW_OK) goto failed;
     if (write_subscriber(c, sub, 1) != KW_OK) goto failed;
-    st = stmt(c, ST_TOKEN_INSERT);
-    bind_text(st, 1, hash);
-    bind_text(st, 2, sub->user_id);
-    bind_text(st, 3, "subscriber");
-    sqlite3_bind_int64(st, 4, op->now_ms);
-    if (step_done(st) != KW_OK) goto failed;
+    if (insert_token(c, hash, sub->user_id, "subscriber", op->now_ms) != KW_OK) goto failed;
     subscriber_result(c, op, sub->id);
     goto done;
 failed:
