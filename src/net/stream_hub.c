@@ -241,8 +241,9 @@ static unsigned pick_worker(stream_hub_t *hub)
 
 /* ---- payloads ---- */
 
-/* The SSE and WebSocket forms of one event. kind "embargo" carries no id
- * (it is not on the public wire log, so it must not move Last-Event-ID). */
+/* The SSE and WebSocket forms of one event; either pointer may be NULL
+ * when that form is not wanted. kind "embargo" carries no id (it is not on
+ * the public wire log, so it must not move Last-Event-ID). */
 static void event_bufs(stream_hub_t *hub, const core_release_t *r, int64_t seq, const char *kind,
                        stream_buf_t **sse, stream_buf_t **ws)
 {
@@ -252,18 +253,32 @@ static void event_bufs(stream_hub_t *hub, const core_release_t *r, int64_t seq, 
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     size_t n = strlen(text);
-    kw_buf_t b = {0};
-    if (seq > 0) kw_buf_printf(&b, "id: %lld\n", (long long)seq);
-    kw_buf_printf(&b, "event: %s\ndata: ", kind);
-    kw_buf_append(&b, text, n);
-    kw_buf_puts(&b, "\n\n");
-    *sse = stream_buf_new(b.data, b.len);
-    kw_buf_free(&b);
-    size_t flen;
-    char *frame = stream_ws_frame(0x1, text, n, &flen);
-    *ws = stream_buf_new(frame, flen);
-    free(frame);
+    if (sse) {
+        kw_buf_t b = {0};
+        if (seq > 0) kw_buf_printf(&b, "id: %lld\n", (long long)seq);
+        kw_buf_printf(&b, "event: %s\ndata: ", kind);
+        kw_buf_append(&b, text, n);
+        kw_buf_puts(&b, "\n\n");
+        *sse = stream_buf_new(b.data, b.len);
+        kw_buf_free(&b);
+    }
+    if (ws) {
+        size_t flen;
+        char *frame = stream_ws_frame(0x1, text, n, &flen);
+        *ws = stream_buf_new(frame, flen);
+        free(frame);
+    }
     free(text);
+}
+
+/* Appends one event in the form proto speaks (replays, embargoes now). */
+static void event_append(stream_hub_t *hub, const core_release_t *r, int64_t seq,
+                         const char *kind, stream_proto_t proto, kw_buf_t *out)
+{
+    stream_buf_t *b;
+    event_bufs(hub, r, seq, kind, proto == STREAM_WS ? NULL : &b, proto == STREAM_WS ? &b : NULL);
+    kw_buf_append(out, b->data, b->len);
+    stream_buf_unref(b);
 }
 
 static void add_target(stream_hub_t *hub, uint32_t id)
@@ -547,12 +562,7 @@ static int replay(stream_hub_t *hub, const open_spec_t *spec, stream_proto_t pro
                 store_events_free(ev, n);
                 return 1;
             }
-            stream_buf_t *sse, *ws;
-            event_bufs(hub, ev[i].release, ev[i].seq, ev[i].kind, &sse, &ws);
-            stream_buf_t *b = proto == STREAM_WS ? ws : sse;
-            kw_buf_append(out, b->data, b->len);
-            stream_buf_unref(sse);
-            stream_buf_unref(ws);
+            event_append(hub, ev[i].release, ev[i].seq, ev[i].kind, proto, out);
             sent++;
             hub->replayed++;
         }
@@ -574,12 +584,7 @@ static void embargoed_now(stream_hub_t *hub, const open_spec_t *spec, stream_pro
     for (size_t i = 0; i < n; i++) {
         match_doc_t *doc = match_doc_new(items[i]);
         if (filters_match(spec->filters, spec->nfilters, doc)) {
-            stream_buf_t *sse, *ws;
-            event_bufs(hub, items[i], 0, "embargo", &sse, &ws);
-            stream_buf_t *b = proto == STREAM_WS ? ws : sse;
-            kw_buf_append(out, b->data, b->len);
-            stream_buf_unref(sse);
-            stream_buf_unref(ws);
+            event_append(hub, items[i], 0, "embargo", proto, out);
         }
         match_doc_free(doc);
         core_release_free(items[i]);
