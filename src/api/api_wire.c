@@ -5,6 +5,7 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_time.h"
+#include "match/match.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,97 +15,48 @@
 #define WIRE_LIMIT_MAX 500
 #define WIRE_SCAN_BATCH 500
 
-typedef struct {
-    json_t *languages; /* arrays of canonical values; empty = any */
-    json_t *sectors;
-    json_t *regions;
-    json_t *issuers;
-} wire_filter_t;
-
 struct api_waiter_s {
     uv_timer_t timer;
     kawat_app_t *app;
     net_request_t *req;
-    wire_filter_t filter;
+    match_filter_t filter;
     int64_t after;
     size_t limit;
     api_waiter_t *next;
     api_waiter_t *prev;
 };
 
-static void filter_free(wire_filter_t *f)
+/* The wire takes the same filters as the live streams (match_filter_t):
+ * values of one name any-of, names all-of, keywords on word boundaries. A
+ * release's text is tokenized only when the filter names keywords. */
+static int filter_match(const match_filter_t *f, const core_release_t *r)
 {
-    json_decref(f->languages);
-    json_decref(f->sectors);
-    json_decref(f->regions);
-    json_decref(f->issuers);
+    int keywords = json_array_size(f->keywords_any) || json_array_size(f->keywords_all);
+    match_doc_t *d = keywords ? match_doc_new(r) : match_doc_new_attrs(r);
+    int ok = d && match_filter_matches(f, d);
+    match_doc_free(d);
+    return ok;
 }
 
-static int in_set(json_t *set, const char *v)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(set, i, x) if (v && strcmp(json_string_value(x), v) == 0) return 1;
-    return 0;
-}
-
-static int any_in_set(json_t *set, json_t *values)
-{
-    size_t i;
-    json_t *x;
-    json_array_foreach(values, i, x) if (in_set(set, json_string_value(x))) return 1;
-    return 0;
-}
-
-/* Values of one name are any-of; different names are all-of. */
-static int filter_match(const wire_filter_t *f, const core_release_t *r)
-{
-    if (json_array_size(f->languages) && !in_set(f->languages, r->language)) return 0;
-    if (json_array_size(f->sectors) && !any_in_set(f->sectors, r->sectors)) return 0;
-    if (json_array_size(f->regions) && !any_in_set(f->regions, r->regions)) return 0;
-    if (json_array_size(f->issuers) && !in_set(f->issuers, r->issuer_id) &&
-        !in_set(f->issuers, r->issuer_slug))
-        return 0;
-    return 1;
-}
-
+/* Reads the filter from the query; answers 400 naming the parameter and
+ * returns KW_INVALID on a bad value. */
 static int filter_parse(kawat_app_t *app, net_request_t *req, const net_params_t *p,
-                        wire_filter_t *f)
+                        match_filter_t *f)
 {
-    f->languages = json_array();
-    f->sectors = json_array();
-    f->regions = json_array();
-    f->issuers = json_array();
+    const char **names = kw_calloc(p->count + 1, sizeof(*names));
+    const char **values = kw_calloc(p->count + 1, sizeof(*values));
     for (size_t i = 0; i < p->count; i++) {
-        const char *name = p->items[i].name, *v = p->items[i].value;
-        if (strcmp(name, "language") == 0) {
-            const core_lang_t *lang = core_lang_find_z(v);
-            if (lang == NULL) {
-                api_problem_field(req, 400, "language", "unknown language (see GET /v1/languages)");
-                return KW_INVALID;
-            }
-            json_array_append_new(f->languages, json_string(lang->tag));
-        } else if (strcmp(name, "sector") == 0) {
-            const char *slug = store_sector_resolve(app->store, v);
-            if (slug == NULL) {
-                api_problem_field(req, 400, "sector", "unknown sector (see GET /v1/sectors)");
-                return KW_INVALID;
-            }
-            json_array_append_new(f->sectors, json_string(slug));
-        } else if (strcmp(name, "region") == 0) {
-            const core_region_t *reg = core_region_find((kw_str_t){v, strlen(v)});
-            if (reg == NULL) {
-                api_problem_field(req, 400, "region", "must be an ISO 3166-1 alpha-2 code");
-                return KW_INVALID;
-            }
-            json_array_append_new(f->regions, json_string(reg->code));
-        } else if (strcmp(name, "issuer") == 0) {
-            if (*v == '\0' || strlen(v) > 100) {
-                api_problem_field(req, 400, "issuer", "must be an issuer id or slug");
-                return KW_INVALID;
-            }
-            json_array_append_new(f->issuers, json_string(v));
-        }
+        names[i] = p->items[i].name;
+        values[i] = p->items[i].value;
+    }
+    core_errors_t errs = {0};
+    int rc = match_filter_parse_params(f, names, values, p->count, store_sector_resolve,
+                                       app->store, &errs);
+    free(names);
+    free(values);
+    if (rc != KW_OK) {
+        api_problem_field(req, 400, errs.items[0].field, errs.items[0].detail);
+        return KW_INVALID;
     }
     return KW_OK;
 }
@@ -125,7 +77,7 @@ static int parse_int(const char *v, long long lo, long long hi, long long *out)
 /* Reads up to limit matching events after `after`. Returns the array; sets
  * *scanned to the highest sequence looked at (so a filtered client can move
  * past events that did not match). */
-static json_t *wire_collect(kawat_app_t *app, const wire_filter_t *f, int64_t after, size_t limit,
+static json_t *wire_collect(kawat_app_t *app, const match_filter_t *f, int64_t after, size_t limit,
                             int64_t *scanned)
 {
     json_t *events = json_array();
@@ -162,7 +114,7 @@ static void wire_answer(kawat_app_t *app, net_request_t *req, json_t *events, in
 static void waiter_closed(uv_handle_t *h)
 {
     api_waiter_t *w = h->data;
-    filter_free(&w->filter);
+    match_filter_clear(&w->filter);
     free(w);
 }
 
@@ -192,9 +144,10 @@ static void waiter_timeout(uv_timer_t *t)
 void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
     static const char *const allowed[] = {"after", "limit", "wait", "language",
-                                          "sector", "region", "issuer", NULL};
+                                          "sector", "region", "issuer", "keyword", NULL};
     net_params_t p;
-    wire_filter_t f = {0};
+    match_filter_t f;
+    match_filter_init(&f);
     long long after = 0, limit = 100, wait = 0;
     if (api_query(req, &p, allowed) != KW_OK) return;
     const char *v;
@@ -230,8 +183,8 @@ void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *
     api_waiter_t *w = kw_calloc(1, sizeof(*w));
     w->app = app;
     w->req = req;
-    w->filter = f;
-    memset(&f, 0, sizeof(f));
+    w->filter = f; /* the waiter owns it now */
+    match_filter_init(&f);
     w->after = scanned;
     w->limit = (size_t)limit;
     uv_timer_init(app->loop, &w->timer);
@@ -242,7 +195,7 @@ void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *
     app->waiters = w;
     app->nwaiters++;
 done:
-    filter_free(&f);
+    match_filter_clear(&f);
     net_query_free(&p);
 }
 

@@ -99,8 +99,7 @@ static const char tail_usage[] =
     "                   embargoed release has kind \"embargo\", embargoed_until\n"
     "                   and no seq\n"
     "  --once           print what is on the wire now (GET /v1/wire) and exit;\n"
-    "                   do not wait (a server whose wire log has no keyword\n"
-    "                   filter refuses --keyword here)\n"
+    "                   do not wait\n"
     "  -h, --help       show this help\n"
     "\n"
     "When the connection drops, tail reconnects and resumes after the last event\n"
@@ -298,7 +297,6 @@ static void tail_describe_problem(const tail_t *t, long status, kw_buf_t *msg)
     json_t *doc = t->body.len ? json_loadb(t->body.data, t->body.len, 0, NULL) : NULL;
     const char *title = json_string_value(json_object_get(doc, "title"));
     const char *detail = json_string_value(json_object_get(doc, "detail"));
-    int keyword = 0;
 
     kw_buf_printf(msg, "HTTP %ld", status);
     if (title != NULL) kw_buf_puts(msg, ": "), tail_append_clean(msg, title);
@@ -320,11 +318,7 @@ static void tail_describe_problem(const tail_t *t, long status, kw_buf_t *msg)
         kw_buf_puts(msg, "\n  ");
         if (field != NULL) tail_append_clean(msg, field), kw_buf_puts(msg, ": ");
         if (why != NULL) tail_append_clean(msg, why);
-        if (field != NULL && strcmp(field, "keyword") == 0) keyword = 1;
     }
-    if (keyword && t->once && status == 400)
-        kw_buf_puts(msg, "\n  (this server's wire log has no keyword filter; without --once,"
-                         " tail follows the stream, which has)");
     json_decref(doc);
 }
 

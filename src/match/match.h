@@ -64,6 +64,9 @@ typedef struct match_doc_s match_doc_t;
 
 /* Builds the document of a release (tokenizing its text once). */
 match_doc_t *match_doc_new(const core_release_t *r);
+/* The document without its text: enough for filters that name no keywords
+ * (it matches no keyword), at no tokenizing cost. */
+match_doc_t *match_doc_new_attrs(const core_release_t *r);
 void match_doc_free(match_doc_t *d);
 
 /* Whether one filter matches a document (used for replay from the wire log

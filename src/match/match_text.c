@@ -331,3 +331,10 @@ done:
     if (ids != stack) free(ids);
     return found;
 }
+
+match_doc_t *match_doc_new_attrs(const core_release_t *r)
+{
+    core_release_t bare = *r; /* shallow: only the text fields differ */
+    bare.headline = bare.subheadline = bare.body = NULL;
+    return match_doc_new(&bare);
+}

@@ -236,3 +236,16 @@ def test_polls_whose_client_left_are_harmless(server, issuer, editor):
     s.close()
     time.sleep(1.5)
     assert server.get("/healthz").status == 200
+
+
+def test_wire_takes_the_streams_keyword_filter(server, issuer, editor):
+    a = server.publish(issuer, editor, headline="Nickel smelter opens in Sulawesi")
+    server.publish(issuer, editor, headline="Coffee harvest begins")
+    b = server.publish(issuer, editor, headline="Kopi", body="Harga NICKEL naik.", language="id")
+    r = server.get("/v1/wire?after=0&keyword=nickel")
+    assert r.status == 200, r
+    assert [e["seq"] for e in r.json()["events"]] == [a["seq"], b["seq"]]
+    r = server.get("/v1/wire?after=0&keyword=nickel&language=id")
+    assert [e["seq"] for e in r.json()["events"]] == [b["seq"]]
+    r = server.get("/v1/wire?after=0&keyword=" + "x" * 500)
+    assert r.status == 400 and r.json()["field"].startswith("keyword")
