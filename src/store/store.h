@@ -147,6 +147,8 @@ typedef struct {
     const char *region;
     const char *issuer;     /* issuer id or slug */
     const char *issuer_id;  /* exact issuer id restriction (issuer's own view) */
+    int64_t published_from; /* ms UTC: published_at >= it (0 = no bound) */
+    int64_t published_until;/* ms UTC: published_at < it (0 = no bound) */
     int64_t cursor;         /* from a previous page's next_cursor; 0 = first page */
     size_t limit;
 } store_query_t;
@@ -155,6 +157,11 @@ typedef struct {
  * core_release_free, then the array). *next_cursor is 0 on the last page. */
 int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out, size_t *n,
                        int64_t *next_cursor);
+
+/* Days (UTC) with public releases, newest first, optionally of one
+ * language and within [from_ms, until_ms) (0 = unbounded): JSON array of
+ * {day_ms (midnight UTC), count}. Caller decrefs. */
+json_t *store_public_days(store_t *s, const char *language, int64_t from_ms, int64_t until_ms);
 
 /* The public language versions of a translation group other than
  * except_id: JSON array of {language, id}. */

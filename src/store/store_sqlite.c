@@ -213,6 +213,10 @@ static const char *migrations[] = {
     "  user_id TEXT NOT NULL UNIQUE REFERENCES users(id), created_at INTEGER NOT NULL, "
     "  updated_at INTEGER NOT NULL);"
     "CREATE INDEX tokens_user ON tokens (user_id);",
+
+    /* 3: the portal's archive by day and the sitemaps read public releases
+     * by publication time. */
+    "CREATE INDEX releases_published ON releases (published_at) WHERE publish_seq IS NOT NULL;",
 };
 
 typedef struct {
@@ -1674,6 +1678,8 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
                           "x.release_id = r.id)");
     if (q->issuer) kw_buf_puts(&sql, " AND (i.id = ?5 OR i.slug = ?5)");
     if (q->issuer_id) kw_buf_puts(&sql, " AND r.issuer_id = ?6");
+    if (q->published_from) kw_buf_puts(&sql, " AND r.published_at >= ?7");
+    if (q->published_until) kw_buf_puts(&sql, " AND r.published_at < ?8");
     kw_buf_puts(&sql, q->scope == STORE_SCOPE_PUBLIC ? " ORDER BY r.publish_seq DESC"
                                                      : " ORDER BY r.rowid DESC");
     kw_buf_printf(&sql, " LIMIT %zu", limit + 1);
@@ -1693,6 +1699,8 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
     if (q->region) bind_text(st, 4, q->region);
     if (q->issuer) bind_text(st, 5, q->issuer);
     if (q->issuer_id) bind_text(st, 6, q->issuer_id);
+    if (q->published_from) sqlite3_bind_int64(st, 7, q->published_from);
+    if (q->published_until) sqlite3_bind_int64(st, 8, q->published_until);
 
     core_release_t **items = kw_calloc(limit + 1, sizeof(*items));
     size_t count = 0;
@@ -1722,6 +1730,30 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
     *out = items;
     *n = count;
     return KW_OK;
+}
+
+json_t *store_public_days(store_t *s, const char *language, int64_t from_ms, int64_t until_ms)
+{
+    json_t *arr = json_array();
+    /* Days are UTC: published_at / 86400000 is the day number. */
+    sqlite3_stmt *st = NULL;
+    const char *sql = "SELECT published_at / 86400000 AS d, count(*) FROM releases "
+                      "WHERE publish_seq IS NOT NULL AND state IN ('published', 'corrected') "
+                      "AND (?1 IS NULL OR language = ?1) AND (?2 = 0 OR published_at >= ?2) "
+                      "AND (?3 = 0 OR published_at < ?3) GROUP BY d ORDER BY d DESC";
+    if (sqlite3_prepare_v2(s->reader.db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "kawat: store: days: %s\n", sqlite3_errmsg(s->reader.db));
+        return arr;
+    }
+    if (language) bind_text(st, 1, language);
+    sqlite3_bind_int64(st, 2, from_ms);
+    sqlite3_bind_int64(st, 3, until_ms);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("{s:I, s:I}", "day_ms",
+                                             (json_int_t)(sqlite3_column_int64(st, 0) * 86400000),
+                                             "count", (json_int_t)sqlite3_column_int64(st, 1)));
+    sqlite3_finalize(st);
+    return arr;
 }
 
 json_t *store_translations(store_t *s, const char *group, const char *except_id)
