@@ -39,6 +39,15 @@ typedef struct kawat_app_s {
     void (*on_subscriber)(struct kawat_app_s *app, store_op_t *op);
     void *streams;
 
+    /* The portal: the cache of rendered pages and feeds (web.h), NULL
+     * before serve sets it up; the WebSub hub (feeds_websub.h), NULL when
+     * not running. webhook_allow: the CIDRs ("127.0.0.0/8,10.0.0.0/8")
+     * outbound callbacks may reach although private, loopback or link-local
+     * (--webhook-allow); NULL: none. */
+    struct web_cache_s *cache;
+    void *websub;
+    char *webhook_allow;
+
     /* counters for /metrics */
     uint64_t releases_created;
     uint64_t releases_published;

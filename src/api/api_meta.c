@@ -4,8 +4,10 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_sector.h"
+#include "feeds/feeds_websub.h"
 #include "net/stream.h"
 #include "sched/sched.h"
+#include "web/web.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +224,47 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
                   (unsigned long long)sched_passes(app->sched), app->nwaiters,
                   (unsigned long long)app->auth_failures);
     stream_hub_metrics(app->streams, &b);
+    web_cache_stats_t cs;
+    web_cache_get_stats(app->cache, &cs);
+    kw_buf_printf(&b,
+                  "# HELP kawat_page_cache_hits_total Pages and feeds answered from the cache.\n"
+                  "# TYPE kawat_page_cache_hits_total counter\nkawat_page_cache_hits_total %llu\n"
+                  "# HELP kawat_page_cache_misses_total Pages and feeds rendered.\n"
+                  "# TYPE kawat_page_cache_misses_total counter\n"
+                  "kawat_page_cache_misses_total %llu\n"
+                  "# HELP kawat_page_cache_not_modified_total 304 answers to revalidations.\n"
+                  "# TYPE kawat_page_cache_not_modified_total counter\n"
+                  "kawat_page_cache_not_modified_total %llu\n"
+                  "# HELP kawat_page_cache_dropped_total Entries dropped by wire events.\n"
+                  "# TYPE kawat_page_cache_dropped_total counter\n"
+                  "kawat_page_cache_dropped_total %llu\n"
+                  "# HELP kawat_page_cache_evicted_total Entries evicted for room.\n"
+                  "# TYPE kawat_page_cache_evicted_total counter\n"
+                  "kawat_page_cache_evicted_total %llu\n"
+                  "# HELP kawat_page_cache_entries Entries held.\n"
+                  "# TYPE kawat_page_cache_entries gauge\nkawat_page_cache_entries %llu\n"
+                  "# HELP kawat_page_cache_bytes Memory held by entries.\n"
+                  "# TYPE kawat_page_cache_bytes gauge\nkawat_page_cache_bytes %llu\n",
+                  (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+                  (unsigned long long)cs.not_modified, (unsigned long long)cs.dropped,
+                  (unsigned long long)cs.evicted, (unsigned long long)cs.entries,
+                  (unsigned long long)cs.bytes);
+    if (app->websub) {
+        feeds_websub_stats_t ws;
+        feeds_websub_get_stats(app, &ws);
+        kw_buf_printf(&b,
+                      "# HELP kawat_websub_subscriptions Active WebSub subscriptions.\n"
+                      "# TYPE kawat_websub_subscriptions gauge\nkawat_websub_subscriptions %llu\n"
+                      "# HELP kawat_websub_pushes_total WebSub content distributions.\n"
+                      "# TYPE kawat_websub_pushes_total counter\n"
+                      "kawat_websub_pushes_total{result=\"ok\"} %llu\n"
+                      "kawat_websub_pushes_total{result=\"failed\"} %llu\n"
+                      "# HELP kawat_websub_retries_pending Distributions waiting for a retry.\n"
+                      "# TYPE kawat_websub_retries_pending gauge\n"
+                      "kawat_websub_retries_pending %llu\n",
+                      (unsigned long long)ws.subscriptions, (unsigned long long)ws.pushes_ok,
+                      (unsigned long long)ws.pushes_failed, (unsigned long long)ws.retries_pending);
+    }
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                 "Cache-Control: no-store\r\n", b.data, b.len);
     kw_buf_free(&b);
@@ -230,7 +273,13 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
 void api_after_write(kawat_app_t *app, store_op_t *op)
 {
     if (op->published) app->releases_published += (uint64_t)op->published;
-    if (op->last_seq) api_wire_notify(app);
+    if (op->last_seq) {
+        /* The page cache first: once anyone hears of the event, no cached
+         * page may still show the release as it was. */
+        web_cache_wire_advanced(app);
+        api_wire_notify(app);
+        if (app->websub) feeds_websub_wire_advanced(app);
+    }
     if (op->kind == STORE_OP_RELEASE_ACT && op->release &&
         (op->release->state == REL_SCHEDULED || op->release->state == REL_EMBARGOED ||
          op->action == ACT_WITHDRAW || op->action == ACT_REJECT))

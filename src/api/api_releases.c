@@ -7,6 +7,8 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_time.h"
+#include "feeds/feeds.h"
+#include "feeds/feeds_render.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -125,15 +127,76 @@ void api_releases_act(kawat_app_t *app, net_request_t *req, const core_principal
     store_submit(app->store, op);
 }
 
+/* ?format=ninjs|newsml: the syndication forms of a public release. A
+ * release that is not public has no such form: the same 404 as for
+ * anyone, unless the caller may see it (409 naming the parameter). */
+static void release_syndicated(kawat_app_t *app, net_request_t *req, const core_release_t *r,
+                               const char *format)
+{
+    if (!core_release_is_public(r)) {
+        api_problem_field(req, 409, "format",
+                          "Only a published release has a ninjs or NewsML-G2 form.");
+        return;
+    }
+    json_t *tr = r->translation_group
+                     ? store_translations(app->store, r->translation_group, r->id)
+                     : NULL;
+    const char *cache = r->state == REL_WITHDRAWN ? "Cache-Control: no-store\r\n"
+                                                  : "Cache-Control: public, max-age=5\r\n";
+    int status = r->state == REL_WITHDRAWN ? 410 : 200;
+    if (strcmp(format, "ninjs") == 0) {
+        /* A withdrawn release gives its canceled tombstone. */
+        json_t *item = feeds_ninjs_release(r, app->base_url, app->wire_name, tr);
+        json_decref(tr);
+        if (item == NULL) {
+            api_not_found(req);
+            return;
+        }
+        char *z = json_dumps(item, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_decref(item);
+        net_respond(req, status, "application/json; charset=utf-8", cache, z, strlen(z));
+        free(z);
+        return;
+    }
+    kw_buf_t b = {0};
+    int rc = feeds_newsml_item(r, app->base_url, app->wire_name, tr, &b);
+    json_decref(tr);
+    if (rc != KW_OK) { /* withdrawn: NewsML-G2 says so with pubStatus in a feed, not here */
+        kw_buf_free(&b);
+        api_problem(req, 410, "gone", "Withdrawn", "This release was withdrawn.", NULL);
+        return;
+    }
+    net_respond(req, status, FEEDS_NEWSML_ITEM_TYPE, cache, b.data, b.len);
+    kw_buf_free(&b);
+}
+
 void api_releases_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
                       const char *id)
 {
+    static const char *const allowed[] = {"format", NULL};
+    net_params_t p;
+    if (api_query(req, &p, allowed) != KW_OK) return;
+    const char *format = net_query_get(&p, "format");
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "ninjs") != 0 &&
+        strcmp(format, "newsml") != 0) {
+        net_query_free(&p);
+        api_problem_field(req, 400, "format", "Use json, ninjs or newsml.");
+        return;
+    }
     core_release_t *r = NULL;
     if (store_release_get(app->store, id, &r) != KW_OK || !core_release_visible(r, who)) {
         core_release_free(r);
+        net_query_free(&p);
         api_not_found(req);
         return;
     }
+    if (format && strcmp(format, "json") != 0) {
+        release_syndicated(app, req, r, format);
+        core_release_free(r);
+        net_query_free(&p);
+        return;
+    }
+    net_query_free(&p);
     json_t *body = api_release_json(app, r, who);
     int status = r->state == REL_WITHDRAWN ? 410 : 200;
     /* Public copies may be cached briefly; private views never. */

@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "core/core_lang.h"
 #include "net/stream.h"
+#include "feeds/feeds_websub.h"
 #include "web/web.h"
 
 #include <http_parser.h>
@@ -37,10 +38,21 @@ static const api_route_info_t routes[] = {
     {"GET", "/v1/subscribers/{id}", "One subscriber (its own token, editor, admin)"},
     {"PATCH", "/v1/subscribers/{id}", "Change a subscriber's kind, name, e-mail, filters; trusted (editor)"},
     {"DELETE", "/v1/subscribers/{id}", "Delete a subscriber and revoke its tokens"},
+    {"POST", "/websub", "WebSub hub: subscribe or unsubscribe a callback to a feed (W3C WebSub)"},
     {"GET", "/", "The home page in the default language"},
     {"GET", "/{language}/", "The latest releases in a language"},
+    {"GET", "/{language}/sectors/{slug}/", "A language's releases in one sector"},
+    {"GET", "/{language}/regions/{code}/", "A language's releases about one region (ISO 3166-1)"},
+    {"GET", "/{language}/issuers/{slug}/", "An issuer's newsroom: its releases in a language"},
+    {"GET", "/{language}/archive/", "The days with releases in a language"},
+    {"GET", "/{language}/archive/{date}/", "One day's releases (UTC, YYYY-MM-DD)"},
     {"GET", "/{language}/releases/{id}", "A release page"},
-    {"GET", "/static/{file}", "Stylesheet"},
+    {"GET", "/{listing}/{feed}", "A listing's feed: rss.xml, atom.xml, feed.json, ninjs.json, newsml.xml"},
+    {"GET", "/sitemap.xml", "Sitemap index"},
+    {"GET", "/sitemaps/{month}", "Sitemap of one month's release pages (YYYY-MM.xml), with hreflang"},
+    {"GET", "/sitemap-news.xml", "Google News sitemap: the last two days, at most 1,000"},
+    {"GET", "/robots.txt", "Robots rules and the sitemap's address"},
+    {"GET", "/static/{file}", "Stylesheet, script and icon"},
 };
 
 size_t api_routes(const api_route_info_t **out)
@@ -265,32 +277,12 @@ void api_route(net_request_t *req, void *data)
         { api_metrics(app, req, &who); return; }
     }
 
-    /* Pages: GET and HEAD only. */
+    if (n == 1 && kw_str_eq(seg[0], "websub") && !trailing) {
+        if (req->method != HTTP_POST) { method_not_allowed(req, "POST"); return; }
+        { feeds_websub_request(app, req); return; }
+    }
+
+    /* Pages, feeds, sitemaps: GET and HEAD only. */
     if (!is_get(req)) { page_method_not_allowed(req); return; }
-    if (n == 2 && kw_str_eq(seg[0], "static")) {
-        char name[64];
-        if (seg[1].len >= sizeof(name)) { web_error(app, req, NULL, 404); return; }
-        memcpy(name, seg[1].data, seg[1].len);
-        name[seg[1].len] = '\0';
-        { web_static(app, req, name); return; }
-    }
-    if (n == 0) {
-        const core_lang_t *lang = core_lang_find_z(app->default_language);
-        { web_home(app, req, lang ? lang : core_lang_default()); return; }
-    }
-    const core_lang_t *lang = core_lang_find(seg[0]);
-    if (lang == NULL) { web_error(app, req, NULL, 404); return; }
-    if (n == 1 && !trailing) {
-        char headers[96];
-        snprintf(headers, sizeof(headers), "Location: /%s/\r\n", lang->tag);
-        net_respond(req, 301, "text/plain; charset=utf-8", headers, "", 0);
-        return;
-    }
-    if (n == 1) { web_home(app, req, lang); return; }
-    if (n == 3 && kw_str_eq(seg[1], "releases") && !trailing) {
-        char id[48];
-        if (!id_copy(seg[2], id, sizeof(id))) { web_error(app, req, lang, 404); return; }
-        { web_release(app, req, lang, id); return; }
-    }
-    web_error(app, req, lang, 404);
+    web_route(app, req, seg, n, trailing);
 }

@@ -3,8 +3,10 @@
 #include "api/api.h"
 #include "core/core_config.h"
 #include "core/core_lang.h"
+#include "feeds/feeds_websub.h"
 #include "net/stream.h"
 #include "sched/sched.h"
+#include "web/web.h"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -56,6 +58,14 @@ static core_cfg_opt_t serve_opts[] = {
      "Interval of SSE comment heartbeats and WebSocket pings.", 0, 0, 0},
     {"stream-replay-max", "KAWAT_STREAM_REPLAY_MAX", CFG_COUNT, "1000",
      "Events replayed per (re)connection; a client further behind resumes in steps.", 0, 0, 0},
+    {"page-cache", "KAWAT_PAGE_CACHE", CFG_SIZE, "64m",
+     "Memory for rendered pages and feeds (dropped precisely on publish, correction, "
+     "withdrawal); 0 renders every request.",
+     0, 0, 0},
+    {"webhook-allow", "KAWAT_WEBHOOK_ALLOW", CFG_STRING, NULL,
+     "Private, loopback or link-local ranges (CIDR[,CIDR]) outbound callbacks may reach; "
+     "none by default.",
+     0, 0, 0},
 };
 #define NOPTS KW_ARRAY_SIZE(serve_opts)
 
@@ -89,6 +99,7 @@ static void on_drained(void *arg)
      * queued and stop the writer. Nothing else keeps the loop alive. */
     stream_hub_stop(srv->app.streams, NULL, NULL);
     srv->app.streams = NULL;
+    feeds_websub_stop(&srv->app);
     store_writer_stop(srv->app.store);
 }
 
@@ -163,6 +174,7 @@ static int check_settings(char *err, size_t errsize)
         {"stream-max-connections", 1, 1000000, "from 1 to 1000000"},
         {"stream-heartbeat", 100, 3600 * 1000ull, "from 100ms to 1h"},
         {"stream-replay-max", 1, 1000000, "from 1 to 1000000"},
+        {"page-cache", 0, 16ull * 1024 * 1024 * 1024, "from 0 (off) to 16g"},
     };
     for (size_t i = 0; i < KW_ARRAY_SIZE(ranges); i++) {
         const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, ranges[i].name);
@@ -339,6 +351,11 @@ int api_serve_main(int argc, char **argv)
         fprintf(stderr, "kawat serve: cannot start the stream workers; streams are off\n");
     }
     app->on_subscriber = on_subscriber;
+    app->cache = web_cache_new(opt_num("page-cache"));
+    web_cache_wire_init(app->cache, store_wire_last_seq(app->store));
+    if (opt("webhook-allow")) app->webhook_allow = kw_strdup(opt("webhook-allow"));
+    if (feeds_websub_start(app) != KW_OK)
+        fprintf(stderr, "kawat serve: cannot start the WebSub hub; POST /websub answers 503\n");
     app->sched = sched_start(&loop, app->store, on_sched_published, app);
 
     uv_signal_init(&loop, &srv->sigterm);
@@ -360,6 +377,8 @@ out:
     free(app->base_url);
     free(app->wire_name);
     free(app->default_language);
+    free(app->webhook_allow);
+    web_cache_free(app->cache);
     free(srv);
     core_config_free(serve_opts, NOPTS);
     return exit_code;

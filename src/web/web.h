@@ -1,21 +1,163 @@
-/* web.h -- the reader's pages: server-rendered HTML5 with every text from
- * a release escaped, lang and dir set, localized labels and dates. */
+/* web.h -- the reader's portal: server-rendered HTML5 with every text from
+ * a release escaped, lang and dir set, localized labels and dates; the
+ * scopes pages and feeds are listed by; the routing of every non-API GET. */
 #ifndef KAWAT_WEB_H
 #define KAWAT_WEB_H
 
 #include "api/api.h"
 #include "core/core_lang.h"
 
-/* "/" and "/{lang}/": the latest published releases of a language. */
-void web_home(kawat_app_t *app, net_request_t *req, const core_lang_t *lang);
+/* ---- scopes: what a listing page or a feed shows ----
+ *
+ * URL scheme (docs/api.md has the full table):
+ *   /{lang}/                         a language's latest releases (page)
+ *   /{lang}/sectors/{slug}/          ... in one sector (page)
+ *   /{lang}/regions/{CC}/            ... about one region, ISO 3166-1 upper case (page)
+ *   /{lang}/issuers/{slug}/          ... of one issuer: its newsroom (page)
+ *   /{lang}/archive/                 the days with releases (page)
+ *   /{lang}/archive/YYYY-MM-DD/      one UTC day's releases (page)
+ *   /sectors/{slug}/  /regions/{CC}/  /issuers/{slug}/   all languages (feeds only)
+ *   /                                all languages (feeds); the page is the
+ *                                    default language's home
+ * A feed is its listing path + one of FEEDS_FILE_* (feeds/feeds.h):
+ * "/id/sectors/technology/rss.xml". */
+typedef enum {
+    WEB_SCOPE_HOME,    /* language (or all) */
+    WEB_SCOPE_SECTOR,
+    WEB_SCOPE_REGION,
+    WEB_SCOPE_ISSUER,
+    WEB_SCOPE_ARCHIVE, /* the list of days (pages only) */
+    WEB_SCOPE_DAY
+} web_scope_kind_t;
+
+typedef struct {
+    web_scope_kind_t kind;
+    const core_lang_t *lang; /* NULL: all languages */
+    const char *sector;      /* canonical slug (static storage: the store's) */
+    const char *region;      /* ISO code (static storage) */
+    char issuer_id[32];      /* "" unless WEB_SCOPE_ISSUER */
+    char issuer_slug[64];
+    char *issuer_name;       /* owned; web_scope_clear frees it */
+    int64_t day_from, day_until; /* WEB_SCOPE_DAY: [midnight UTC, next midnight) */
+    char path[160];          /* canonical listing path, ending in '/': "/id/sectors/technology/" */
+} web_scope_t;
+
+/* Parses the listing part of a path, already split into segments (decoded),
+ * e.g. {"id","sectors","technology"}. *used is the count of segments the
+ * scope took; the caller looks at what follows (nothing, or a feed file).
+ * Returns KW_OK; KW_NOTFOUND for an unknown language, sector, region,
+ * issuer or a day that is not a real date; KW_DECLINED when the segments do
+ * not name a scope at all (another route, e.g. "releases"). */
+int web_scope_parse(kawat_app_t *app, const kw_str_t *seg, int n, web_scope_t *scope, int *used);
+void web_scope_clear(web_scope_t *scope);
+
+/* The store query listing the scope's public releases (first page). */
+void web_scope_query(const web_scope_t *scope, store_query_t *q);
+
+/* Whether a release belongs to the scope's list (its language, sector,
+ * region, issuer, day). Says nothing of its state: callers show only public
+ * releases. */
+int web_scope_matches(const web_scope_t *scope, const core_release_t *r);
+
+/* ---- routing and pages (web_pages.c) ---- */
+
+/* Every GET/HEAD outside /v1, /healthz, /metrics: pages, feeds, sitemaps,
+ * robots.txt, static files. seg/n/trailing as split by the router. */
+void web_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n, int trailing);
+
+/* A listing page: scope->lang is set and scope->kind is HOME, SECTOR,
+ * REGION, ISSUER or DAY. Takes ?cursor= (pagination, newest first; a
+ * cursor past the end is a 404 page, a malformed one or any other
+ * parameter a 400 page). Answers through web_cache_respond with deps for
+ * the scope's list and the ids shown. "/" is the default language's HOME. */
+void web_listing(kawat_app_t *app, net_request_t *req, const web_scope_t *scope);
+/* "/{lang}/archive/": the UTC days with releases in the language, newest
+ * first, each linking its day page, with counts. */
+void web_archive(kawat_app_t *app, net_request_t *req, const web_scope_t *scope);
 /* "/{lang}/releases/{id}": a published release (410 page if withdrawn). */
 void web_release(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, const char *id);
-/* A 404 or 400 page in the reader's language. */
+/* The scope's title as plain text in ui's language: "Berita Indonesia
+ * Terbaru Hari Ini", "Technology" news, an issuer's name, a localized date
+ * (feeds use it too). ui NULL: the scope's language, else the default. */
+void web_scope_title(kawat_app_t *app, const web_scope_t *scope, const core_lang_t *ui,
+                     kw_buf_t *out);
+/* A 400, 404 or 503 page in the reader's language (default language when
+ * lang is NULL). Never cached. */
 void web_error(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, int status);
 /* "/static/NAME": the stylesheet and friends, compiled in. */
 void web_static(kawat_app_t *app, net_request_t *req, const char *name);
 
 /* Appends z escaped for HTML text and attribute values. */
 void web_escape(kw_buf_t *b, const char *z);
+
+/* ---- the cache of rendered pages and feeds (web_cache.c) ----
+ *
+ * Pages and feeds are rendered once and kept in memory, keyed by request
+ * target (path and raw query). Every answer carries a strong ETag (a hash
+ * of the body) and Last-Modified; If-None-Match / If-Modified-Since get a
+ * 304. An entry is dropped precisely when a wire event (publish, correction,
+ * withdrawal) touches what it shows: its deps say which releases and which
+ * lists. The cache is bounded in bytes (least recently used go first). */
+typedef struct web_cache_s web_cache_t;
+
+/* What a cached response shows. An event's release R drops the entry when:
+ *   - R's id is among ids (it is shown: its page, or an item of a list), or
+ *   - group is set and equals R's translation group (a release page links
+ *     its other language versions), or
+ *   - list is set and R belongs to the list: every selector field that is
+ *     set (language, sector, region, issuer_id, day range) matches R. A list
+ *     with no selector field (all languages, everything) is dropped by
+ *     every event: sitemaps, the all-languages feeds.
+ * expires_ms, when not 0, also drops it at that instant (the news sitemap
+ * shows the last two days). Strings are copied. */
+typedef struct {
+    int list;
+    const char *language;
+    const char *sector;
+    const char *region;
+    const char *issuer_id;
+    int64_t day_from, day_until;
+    const char *group;
+    const char *const *ids;
+    size_t nids;
+    int64_t expires_ms;
+} web_deps_t;
+
+/* max_bytes 0 means no caching (every request renders; still ETag/304). */
+web_cache_t *web_cache_new(size_t max_bytes);
+void web_cache_free(web_cache_t *c);
+
+/* Answers req from the cache when it holds req's target (200 with the body,
+ * or 304 when the request's validators match). Returns 1 if answered, 0 if
+ * the caller must render. */
+int web_cache_serve(web_cache_t *c, net_request_t *req);
+
+/* Answers req with a freshly rendered response and, when status is 200 or
+ * 410, keeps it for the next requests of the same target. Takes body (the
+ * buffer is freed). headers: extra header lines ("X: y\r\n") or NULL; the
+ * cache adds ETag, Last-Modified (last_modified_ms, 0 = now) and
+ * Cache-Control: no-cache (readers revalidate, so a withdrawal is never
+ * served from a browser's or proxy's cache). A 304 is sent instead of the
+ * body when the request's validators already match. */
+void web_cache_respond(web_cache_t *c, net_request_t *req, int status, const char *content_type,
+                       const char *headers, kw_buf_t *body, int64_t last_modified_ms,
+                       const web_deps_t *deps);
+
+/* Drops every entry a release event touches (see web_deps_t). */
+void web_cache_release_changed(web_cache_t *c, const core_release_t *r);
+
+/* Reads the wire log past what the cache has seen and drops what each
+ * event touches. Called on the loop after every commit that appended wire
+ * events (api_after_write). */
+void web_cache_wire_advanced(kawat_app_t *app);
+/* The wire position the cache starts from (store_wire_last_seq at start:
+ * everything rendered after it shows the events up to it). */
+void web_cache_wire_init(web_cache_t *c, int64_t seq);
+
+typedef struct {
+    uint64_t hits, misses, not_modified, stored, dropped, evicted;
+    uint64_t entries, bytes, max_bytes;
+} web_cache_stats_t;
+void web_cache_get_stats(const web_cache_t *c, web_cache_stats_t *out);
 
 #endif
