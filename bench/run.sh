@@ -168,6 +168,9 @@ else
         sleep 1
     done
     echo "response sizes (bytes): $(awk '{printf "%s%s %s", sep, $1, $2; sep = ", "}' "$TMP/sizes")"
+    echo
+    phase pages
+    sh "$HERE/pages.sh" "$ADDR" "$RID"
 fi
 echo
 

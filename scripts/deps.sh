@@ -11,7 +11,7 @@ libcurl4-openssl-dev libssl-dev libargon2-dev libcmocka-dev
 sqlite3 curl procps
 python3 python3-pytest python3-feedparser python3-aiosmtpd python3-jsonschema
 nodejs chromium fonts-noto-core fonts-noto-cjk
-wrk"
+wrk nginx"
 
 missing=""
 for p in $PKGS; do
@@ -28,8 +28,18 @@ if [ -n "$missing" ]; then
     echo "deps: installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # nginx is only the benchmarks' reference server (bench/pages.sh runs
+    # its own on loopback): its package must not start a service on port
+    # 80, so services stay down while installing (policy-rc.d, 101).
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        policy=1
+    fi
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing
+    if [ -n "$policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # nodesource's nodejs bundles npm; Debian's splits it out.

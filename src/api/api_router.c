@@ -47,12 +47,12 @@ static const api_route_info_t routes[] = {
     {"GET", "/{language}/archive/", "The days with releases in a language"},
     {"GET", "/{language}/archive/{date}/", "One day's releases (UTC, YYYY-MM-DD)"},
     {"GET", "/{language}/releases/{id}", "A release page"},
-    {"GET", "/{listing}/{feed}", "A listing's feed: rss.xml, atom.xml, feed.json, ninjs.json, newsml.xml"},
     {"GET", "/sitemap.xml", "Sitemap index"},
     {"GET", "/sitemaps/{month}", "Sitemap of one month's release pages (YYYY-MM.xml), with hreflang"},
     {"GET", "/sitemap-news.xml", "Google News sitemap: the last two days, at most 1,000"},
     {"GET", "/robots.txt", "Robots rules and the sitemap's address"},
     {"GET", "/static/{file}", "Stylesheet, script and icon"},
+    {"GET", "/{listing}/{feed}", "A listing's feed: rss.xml, atom.xml, feed.json, ninjs.json, newsml.xml"},
 };
 
 size_t api_routes(const api_route_info_t **out)
