@@ -2,6 +2,7 @@
  * that carries one. The mapping and its reasons are in feeds.h; the schema
  * is ../shared/schemas/ninjs/ninjs-schema_3.1.json. */
 #include "feeds/feeds.h"
+#include "feeds/feeds_render.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,22 @@ static void add_bodies(json_t *o, const core_release_t *r)
     free(text);
 }
 
+/* feeds_render.h: the dateline, shared with NewsML-G2. */
+char *feeds_dateline(const core_release_t *r, const core_lang_t *lang, const char *wire_name,
+                     int64_t date_ms)
+{
+    if (!lang) lang = release_lang(r);
+    char *date = core_time_format_local(date_ms, lang->icu_locale, CORE_TIME_DATE);
+    kw_buf_t b = {0};
+    if (r->dateline_place && *r->dateline_place) {
+        kw_buf_puts(&b, r->dateline_place);
+        kw_buf_puts(&b, core_lang_list_separator(lang));
+    }
+    kw_buf_printf(&b, "%s (%s) \xE2\x80\x93", date, wire_name ? wire_name : "kawat");
+    free(date);
+    return kw_buf_steal(&b, NULL);
+}
+
 /* "PLACE, 28 November 2026 (wire) –" as the release page opens its body,
  * and the wire's boilerplate, both in the release's language. */
 static void add_descriptions(json_t *o, const core_release_t *r, const core_lang_t *lang,
@@ -146,17 +163,10 @@ static void add_descriptions(json_t *o, const core_release_t *r, const core_lang
 {
     json_t *d = json_array();
     if (date_ms > 0) {
-        char *date = core_time_format_local(date_ms, lang->icu_locale, CORE_TIME_DATE);
-        kw_buf_t b = {0};
-        if (r->dateline_place && *r->dateline_place) {
-            kw_buf_puts(&b, r->dateline_place);
-            kw_buf_puts(&b, core_lang_list_separator(lang));
-        }
-        kw_buf_printf(&b, "%s (%s) \xE2\x80\x93", date, wire_name);
+        char *line = feeds_dateline(r, lang, wire_name, date_ms);
         json_array_append_new(d, json_pack("{s:s, s:s, s:o}", "role", "dateline", "contentType",
-                                           "text/plain", "value", jstr(b.data)));
-        kw_buf_free(&b);
-        free(date);
+                                           "text/plain", "value", jstr(line)));
+        free(line);
     }
     char *bp = core_lang_format(lang, MSG_BOILERPLATE, wire_name);
     json_array_append_new(d, json_pack("{s:s, s:s, s:o}", "role", "boilerplate", "contentType",

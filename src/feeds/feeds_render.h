@@ -50,19 +50,38 @@ typedef struct {
     int64_t updated_ms;       /* the newest change shown (0: now) */
 } feeds_meta_t;
 
-/* Renders items (newest first; each published or corrected) as a feed of
- * format f, appending to out. translations, when not NULL, is an array of n
- * JSON arrays of {language, id} (store_translations) naming each item's
- * other language versions (used by ninjs and NewsML-G2; NULL entries or a
- * NULL array mean none). Every feed links itself (rel self) and the hub
- * (rel hub), as WebSub requires. Returns KW_OK. */
+/* Renders items (newest first; each published or corrected; any other is
+ * skipped) as a feed of format f, appending to out. translations, when not
+ * NULL, is an array of n JSON arrays of {language, id} (store_translations)
+ * naming each item's other language versions (used by ninjs and
+ * NewsML-G2; NULL entries or a NULL array mean none). Every feed links
+ * itself (rel self) and the hub (rel hub), as WebSub requires. Returns
+ * KW_OK.
+ *
+ * Shapes worth knowing:
+ *   FEEDS_NINJS   ninjs has no list type and its schema allows no property
+ *                 of ours in an item, so the document is kawat's wrapper
+ *                 {"uri": self URL, "links": [{"rel": "self", "href"},
+ *                 {"rel": "hub", "href"}], "items": [ninjs 3 items of
+ *                 feeds_ninjs_release()]}; each item validates alone.
+ *   FEEDS_NEWSML  a newsMessage: header (sent, sender = the host of
+ *                 base_url, origin = the feed's URL) and an itemSet of
+ *                 newsItems as feeds_newsml_item() writes them. NewsML-G2
+ *                 has no element for links, so the caller sends self and
+ *                 hub as HTTP Link headers (WebSub allows either).
+ *   FEEDS_RSS     pubDate and lastBuildDate are RFC 822 dates with a
+ *                 four-digit year and "GMT"; description is a plain-text
+ *                 summary (the body's first 300 characters). */
 int feeds_render(feeds_format_t f, const feeds_meta_t *m, core_release_t *const *items, size_t n,
                  json_t *const *translations, kw_buf_t *out);
 
 /* One release as a NewsML-G2 newsItem document (GET /v1/releases/{id}
- * ?format=newsml), valid against the IPTC schema. translations as above
- * for the one release (may be NULL). Returns KW_OK; KW_DECLINED for a
- * release that is not published or corrected. */
+ * ?format=newsml), valid against the IPTC schema. guid is the release
+ * page URL (as ninjs's uri); the body travels twice in contentSet: as
+ * XHTML in inlineXML (cmark's HTML, checked well-formed, else the plain
+ * text as one paragraph) and as text/plain in inlineData. translations
+ * as above for the one release (may be NULL). Returns KW_OK; KW_DECLINED
+ * for a release that is not published or corrected. */
 int feeds_newsml_item(const core_release_t *r, const char *base_url, const char *wire_name,
                       const json_t *translations, kw_buf_t *out);
 #define FEEDS_NEWSML_ITEM_TYPE "application/vnd.iptc.g2.newsitem+xml; charset=utf-8"
