@@ -13,6 +13,7 @@ import feedparser
 import pytest
 
 import check_feeds
+import check_ninjs
 
 FEEDS = {"rss.xml": "rss", "atom.xml": "atom", "feed.json": "jsonfeed",
          "ninjs.json": "ninjs", "newsml.xml": "newsml"}
@@ -110,7 +111,7 @@ def test_api_formats(server, wire):
     rel = wire["rels"][1]
     r = server.get(f"/v1/releases/{rel['id']}?format=ninjs")
     assert r.status == 200 and r.headers["content-type"].startswith("application/json")
-    check_feeds.check_ninjs_item(r.body)
+    check_ninjs.validate(json.loads(r.body))
     r = server.get(f"/v1/releases/{rel['id']}?format=newsml")
     assert r.status == 200
     assert r.headers["content-type"].startswith("application/vnd.iptc.g2.newsitem+xml")
