@@ -44,10 +44,12 @@ typedef struct {
 
 /* Parses the listing part of a path, already split into segments (decoded),
  * e.g. {"id","sectors","technology"}. *used is the count of segments the
- * scope took; the caller looks at what follows (nothing, or a feed file).
- * Returns KW_OK; KW_NOTFOUND for an unknown language, sector, region,
- * issuer or a day that is not a real date; KW_DECLINED when the segments do
- * not name a scope at all (another route, e.g. "releases"). */
+ * scope took; the caller looks at what follows (nothing, a feed file, or
+ * another route's words: "releases/…", "robots.txt"). A first segment that
+ * is not a language tag spelled exactly as kawat spells it opens the
+ * all-languages scope. Returns KW_OK; KW_NOTFOUND for an unknown sector,
+ * region, issuer, a day that is not a real date, or a scope word without
+ * its argument ("/en/sectors/"). */
 int web_scope_parse(kawat_app_t *app, const kw_str_t *seg, int n, web_scope_t *scope, int *used);
 void web_scope_clear(web_scope_t *scope);
 

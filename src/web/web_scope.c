@@ -119,9 +119,9 @@ int web_scope_parse(kawat_app_t *app, const kw_str_t *seg, int n, web_scope_t *s
         } else if (kw_str_eq(a, "sectors") || kw_str_eq(a, "regions") ||
                    kw_str_eq(a, "issuers") || kw_str_eq(a, "archive")) {
             return KW_NOTFOUND; /* "/en/sectors/": no index pages of those */
-        } else if (scope->lang == NULL) {
-            return KW_DECLINED;
         }
+        /* Any other word ends the scope: the caller looks at what follows
+         * ("atom.xml", "releases/…"). */
     }
 
     /* The canonical path. */

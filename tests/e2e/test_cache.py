@@ -145,6 +145,8 @@ def test_routing_answers(server, issuer, editor):
     r = server.get("/EN/rss.xml")
     assert r.status == 301 and r.headers["location"] == "/en/rss.xml"
     r = server.get("/zh-hans/sectors/business?x=1")
+    assert r.status == 301 and r.headers["location"] == "/zh-Hans/sectors/business?x=1"
+    r = server.get(r.headers["location"])
     assert r.status == 301 and r.headers["location"] == "/zh-Hans/sectors/business/?x=1"
     assert server.get("/en/sectors/business").headers["location"] == "/en/sectors/business/"
     for p, status in [("/xx/", 404), ("/en/sectors/nope/", 404), ("/en/regions/id/", 404),

@@ -1,6 +1,7 @@
 /* web_scope_test.c -- portal paths into scopes, against a real store in a
  * temporary folder: canonical paths, what is a 404 (unknown language,
- * sector, region, issuer; impossible dates) and what is another route,
+ * sector, region, issuer; impossible dates) and where another route's
+ * words begin,
  * and which releases a scope lists. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -104,7 +105,7 @@ static void test_canonical_paths(void **state)
     web_scope_clear(&s);
 }
 
-static void test_not_found_and_declined(void **state)
+static void test_not_found_and_other_words(void **state)
 {
     fixture_t *f = *state;
     static const char *const missing[] = {
@@ -123,12 +124,17 @@ static void test_not_found_and_declined(void **state)
     }
     web_scope_t s;
     int used;
-    /* "releases" and unknown words are someone else's routes. */
-    assert_int_equal(parse(f, "static/kawat.css", &s, &used), KW_DECLINED);
-    assert_int_equal(parse(f, "robots.txt", &s, &used), KW_DECLINED);
-    /* A language tag spelled otherwise is not a scope (the router sends
-     * it to the canonical spelling). */
-    assert_int_equal(parse(f, "ID", &s, &used), KW_DECLINED);
+    /* Other words end the scope: the caller sees what follows. */
+    assert_int_equal(parse(f, "static/kawat.css", &s, &used), KW_OK);
+    assert_int_equal(used, 0);
+    assert_int_equal(parse(f, "atom.xml", &s, &used), KW_OK);
+    assert_int_equal(used, 0);
+    assert_string_equal(s.path, "/");
+    /* A language tag spelled otherwise is not a language scope (the
+     * router sends it to the canonical spelling). */
+    assert_int_equal(parse(f, "ID", &s, &used), KW_OK);
+    assert_null(s.lang);
+    assert_int_equal(used, 0);
     /* Inside a language, an unknown word ends the scope: the caller sees
      * what follows (a feed file or a 404). */
     assert_int_equal(parse(f, "en/releases/r1", &s, &used), KW_OK);
@@ -177,7 +183,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_canonical_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_found_and_declined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found_and_other_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_matches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
