@@ -3,6 +3,7 @@
 #include "api/api.h"
 #include "core/core_config.h"
 #include "core/core_lang.h"
+#include "deliver/deliver.h"
 #include "feeds/feeds_websub.h"
 #include "net/stream.h"
 #include "sched/sched.h"
@@ -191,6 +192,19 @@ static int check_settings(char *err, size_t errsize)
                  "like 127.0.0.1:8080)",
                  o->name, o->source, o->str);
         return KW_INVALID;
+    }
+    o = core_config_get(serve_opts, NOPTS, "webhook-allow");
+    if (o->str) {
+        deliver_cidr_t *cidrs = NULL;
+        size_t ncidrs = 0;
+        char why[160];
+        int rc = deliver_cidr_list_parse(o->str, &cidrs, &ncidrs, why, sizeof(why));
+        free(cidrs);
+        if (rc != KW_OK) {
+            snprintf(err, errsize, "%s (from %s): %s",
+                     o->name, o->source, why);
+            return KW_INVALID;
+        }
     }
     o = core_config_get(serve_opts, NOPTS, "wire-name");
     size_t n = strlen(o->str);
