@@ -68,6 +68,7 @@ e2e: $(BUILD)/asan/kawat
 browser: $(BUILD)/asan/kawat
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/run.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/stream.mjs
+	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/portal.mjs
 
 # The one command that proves the tree: deps, -Werror release build, the
 # sanitizer build, then unit, end-to-end and browser tests against it.

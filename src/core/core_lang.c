@@ -9,7 +9,10 @@
  * appending an entry here and a row of sector names in core_sector.c (the unit
  * test fails if any message or sector name is missing). Messages use
  * designated initializers so that a message can never land under the wrong id.
- * "{wire}" stands for the wire's name and is filled in by core_lang_format().
+ * "{wire}" stands for the wire's name and is filled in by core_lang_format();
+ * the page titles carry one more placeholder ({sector}, {region}, {issuer},
+ * {date}) that core_lang_format_vars() fills, so each language puts it where
+ * its grammar wants it ("Berita {sector}", "{sector}のニュース").
  *
  * MSG_BOILERPLATE states "15 languages": change it in every language when a
  * language is added to the wire. */
@@ -46,6 +49,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Languages",
             [MSG_PUBLISHED] = "Published",
             [MSG_ISSUER] = "Issuer",
+            [MSG_SECTOR_TITLE] = "{sector} news",
+            [MSG_REGION_TITLE] = "{region} news",
+            [MSG_ISSUER_TITLE] = "{issuer} newsroom",
+            [MSG_DAY_TITLE] = "Releases of {date}",
+            [MSG_ARCHIVE_TITLE] = "Archive",
+            [MSG_DAY] = "Date",
+            [MSG_RELEASES] = "Releases",
+            [MSG_SKIP_TO_CONTENT] = "Skip to content",
+            [MSG_FEEDS] = "Feeds",
+            [MSG_WHAT_CHANGED] = "Changed",
+            [MSG_PREVIOUS_HEADLINE] = "Previous headline",
+            [MSG_FIELD_HEADLINE] = "Headline",
+            [MSG_FIELD_SUBHEADLINE] = "Subheadline",
+            [MSG_FIELD_BODY] = "Text",
+            [MSG_FIELD_DATELINE] = "Dateline",
+            [MSG_NOT_FOUND_DETAIL] = "There is no page at this address.",
+            [MSG_BAD_REQUEST_DETAIL] = "The address has a parameter this page does not take, "
+                                       "or a malformed one.",
+            [MSG_UNAVAILABLE] = "Service temporarily unavailable",
+            [MSG_SECTORS] = "Sectors",
+            [MSG_REASON] = "Reason",
+            [MSG_UPDATED] = "Updated",
+            [MSG_PAGES] = "Pages",
         },
     },
     {
@@ -78,6 +104,28 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "언어",
             [MSG_PUBLISHED] = "게시일",
             [MSG_ISSUER] = "발행처",
+            [MSG_SECTOR_TITLE] = "{sector} 뉴스",
+            [MSG_REGION_TITLE] = "{region} 관련 뉴스",
+            [MSG_ISSUER_TITLE] = "{issuer} 뉴스룸",
+            [MSG_DAY_TITLE] = "{date} 보도자료",
+            [MSG_ARCHIVE_TITLE] = "보관함",
+            [MSG_DAY] = "날짜",
+            [MSG_RELEASES] = "보도자료",
+            [MSG_SKIP_TO_CONTENT] = "본문으로 건너뛰기",
+            [MSG_FEEDS] = "피드",
+            [MSG_WHAT_CHANGED] = "변경된 항목",
+            [MSG_PREVIOUS_HEADLINE] = "이전 제목",
+            [MSG_FIELD_HEADLINE] = "제목",
+            [MSG_FIELD_SUBHEADLINE] = "부제",
+            [MSG_FIELD_BODY] = "본문",
+            [MSG_FIELD_DATELINE] = "발신지",
+            [MSG_NOT_FOUND_DETAIL] = "이 주소에는 페이지가 없습니다.",
+            [MSG_BAD_REQUEST_DETAIL] = "주소에 이 페이지가 받지 않는 매개변수나 잘못된 값이 있습니다.",
+            [MSG_UNAVAILABLE] = "일시적으로 서비스를 이용할 수 없습니다",
+            [MSG_SECTORS] = "분야",
+            [MSG_REASON] = "사유",
+            [MSG_UPDATED] = "수정일",
+            [MSG_PAGES] = "페이지",
         },
     },
     {
@@ -110,6 +158,28 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "言語",
             [MSG_PUBLISHED] = "公開日",
             [MSG_ISSUER] = "発表元",
+            [MSG_SECTOR_TITLE] = "{sector}のニュース",
+            [MSG_REGION_TITLE] = "{region}に関するニュース",
+            [MSG_ISSUER_TITLE] = "{issuer} ニュースルーム",
+            [MSG_DAY_TITLE] = "{date}のリリース",
+            [MSG_ARCHIVE_TITLE] = "アーカイブ",
+            [MSG_DAY] = "日付",
+            [MSG_RELEASES] = "リリース",
+            [MSG_SKIP_TO_CONTENT] = "本文へ移動",
+            [MSG_FEEDS] = "フィード",
+            [MSG_WHAT_CHANGED] = "変更箇所",
+            [MSG_PREVIOUS_HEADLINE] = "以前の見出し",
+            [MSG_FIELD_HEADLINE] = "見出し",
+            [MSG_FIELD_SUBHEADLINE] = "小見出し",
+            [MSG_FIELD_BODY] = "本文",
+            [MSG_FIELD_DATELINE] = "発信地",
+            [MSG_NOT_FOUND_DETAIL] = "このアドレスのページはありません。",
+            [MSG_BAD_REQUEST_DETAIL] = "アドレスに、このページで使えないパラメーターまたは不正な値が含まれています。",
+            [MSG_UNAVAILABLE] = "一時的にご利用いただけません",
+            [MSG_SECTORS] = "分野",
+            [MSG_REASON] = "理由",
+            [MSG_UPDATED] = "更新日",
+            [MSG_PAGES] = "ページ",
         },
     },
     {
@@ -142,6 +212,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "اللغات",
             [MSG_PUBLISHED] = "تاريخ النشر",
             [MSG_ISSUER] = "الجهة المُصدِرة",
+            [MSG_SECTOR_TITLE] = "أخبار {sector}",
+            [MSG_REGION_TITLE] = "أخبار {region}",
+            [MSG_ISSUER_TITLE] = "غرفة أخبار {issuer}",
+            [MSG_DAY_TITLE] = "البيانات الصحفية ليوم {date}",
+            [MSG_ARCHIVE_TITLE] = "الأرشيف",
+            [MSG_DAY] = "التاريخ",
+            [MSG_RELEASES] = "البيانات الصحفية",
+            [MSG_SKIP_TO_CONTENT] = "انتقل إلى المحتوى",
+            [MSG_FEEDS] = "الخلاصات",
+            [MSG_WHAT_CHANGED] = "ما تغيّر",
+            [MSG_PREVIOUS_HEADLINE] = "العنوان السابق",
+            [MSG_FIELD_HEADLINE] = "العنوان",
+            [MSG_FIELD_SUBHEADLINE] = "العنوان الفرعي",
+            [MSG_FIELD_BODY] = "النص",
+            [MSG_FIELD_DATELINE] = "مكان الإصدار",
+            [MSG_NOT_FOUND_DETAIL] = "لا توجد صفحة على هذا العنوان.",
+            [MSG_BAD_REQUEST_DETAIL] = "يحتوي العنوان على معامل لا تقبله هذه الصفحة أو على قيمة "
+                                       "غير صالحة.",
+            [MSG_UNAVAILABLE] = "الخدمة غير متاحة مؤقتًا",
+            [MSG_SECTORS] = "القطاعات",
+            [MSG_REASON] = "السبب",
+            [MSG_UPDATED] = "آخر تحديث",
+            [MSG_PAGES] = "الصفحات",
         },
     },
     {
@@ -172,6 +265,28 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "语言",
             [MSG_PUBLISHED] = "发布时间",
             [MSG_ISSUER] = "发布方",
+            [MSG_SECTOR_TITLE] = "{sector}新闻",
+            [MSG_REGION_TITLE] = "{region}相关新闻",
+            [MSG_ISSUER_TITLE] = "{issuer}新闻中心",
+            [MSG_DAY_TITLE] = "{date}的新闻稿",
+            [MSG_ARCHIVE_TITLE] = "存档",
+            [MSG_DAY] = "日期",
+            [MSG_RELEASES] = "新闻稿",
+            [MSG_SKIP_TO_CONTENT] = "跳到正文",
+            [MSG_FEEDS] = "订阅源",
+            [MSG_WHAT_CHANGED] = "更改内容",
+            [MSG_PREVIOUS_HEADLINE] = "原标题",
+            [MSG_FIELD_HEADLINE] = "标题",
+            [MSG_FIELD_SUBHEADLINE] = "副标题",
+            [MSG_FIELD_BODY] = "正文",
+            [MSG_FIELD_DATELINE] = "电头",
+            [MSG_NOT_FOUND_DETAIL] = "此地址没有页面。",
+            [MSG_BAD_REQUEST_DETAIL] = "地址中含有本页面不接受的参数或格式错误的值。",
+            [MSG_UNAVAILABLE] = "服务暂时不可用",
+            [MSG_SECTORS] = "板块",
+            [MSG_REASON] = "原因",
+            [MSG_UPDATED] = "更新时间",
+            [MSG_PAGES] = "分页",
         },
     },
     {
@@ -202,6 +317,28 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "語言",
             [MSG_PUBLISHED] = "發布時間",
             [MSG_ISSUER] = "發布者",
+            [MSG_SECTOR_TITLE] = "{sector}新聞",
+            [MSG_REGION_TITLE] = "{region}相關新聞",
+            [MSG_ISSUER_TITLE] = "{issuer}新聞中心",
+            [MSG_DAY_TITLE] = "{date}的新聞稿",
+            [MSG_ARCHIVE_TITLE] = "存檔",
+            [MSG_DAY] = "日期",
+            [MSG_RELEASES] = "新聞稿",
+            [MSG_SKIP_TO_CONTENT] = "跳至主要內容",
+            [MSG_FEEDS] = "訂閱源",
+            [MSG_WHAT_CHANGED] = "變更內容",
+            [MSG_PREVIOUS_HEADLINE] = "原標題",
+            [MSG_FIELD_HEADLINE] = "標題",
+            [MSG_FIELD_SUBHEADLINE] = "副標題",
+            [MSG_FIELD_BODY] = "內文",
+            [MSG_FIELD_DATELINE] = "電頭",
+            [MSG_NOT_FOUND_DETAIL] = "此網址沒有頁面。",
+            [MSG_BAD_REQUEST_DETAIL] = "網址中含有本頁面不接受的參數或格式錯誤的值。",
+            [MSG_UNAVAILABLE] = "服務暫時無法使用",
+            [MSG_SECTORS] = "類別",
+            [MSG_REASON] = "原因",
+            [MSG_UPDATED] = "更新時間",
+            [MSG_PAGES] = "分頁",
         },
     },
     {
@@ -236,6 +373,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Ngôn ngữ",
             [MSG_PUBLISHED] = "Ngày đăng",
             [MSG_ISSUER] = "Đơn vị phát hành",
+            [MSG_SECTOR_TITLE] = "Tin tức {sector}",
+            [MSG_REGION_TITLE] = "Tin tức về {region}",
+            [MSG_ISSUER_TITLE] = "Phòng tin tức {issuer}",
+            [MSG_DAY_TITLE] = "Thông cáo báo chí: {date}",
+            [MSG_ARCHIVE_TITLE] = "Lưu trữ",
+            [MSG_DAY] = "Ngày",
+            [MSG_RELEASES] = "Thông cáo",
+            [MSG_SKIP_TO_CONTENT] = "Chuyển đến nội dung",
+            [MSG_FEEDS] = "Nguồn cấp tin",
+            [MSG_WHAT_CHANGED] = "Nội dung thay đổi",
+            [MSG_PREVIOUS_HEADLINE] = "Tiêu đề trước đây",
+            [MSG_FIELD_HEADLINE] = "Tiêu đề",
+            [MSG_FIELD_SUBHEADLINE] = "Tiêu đề phụ",
+            [MSG_FIELD_BODY] = "Nội dung",
+            [MSG_FIELD_DATELINE] = "Nơi phát hành",
+            [MSG_NOT_FOUND_DETAIL] = "Không có trang nào tại địa chỉ này.",
+            [MSG_BAD_REQUEST_DETAIL] = "Địa chỉ có tham số mà trang này không nhận hoặc có giá "
+                                       "trị không hợp lệ.",
+            [MSG_UNAVAILABLE] = "Dịch vụ tạm thời không khả dụng",
+            [MSG_SECTORS] = "Lĩnh vực",
+            [MSG_REASON] = "Lý do",
+            [MSG_UPDATED] = "Cập nhật",
+            [MSG_PAGES] = "Trang",
         },
     },
     {
@@ -269,6 +429,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "ภาษา",
             [MSG_PUBLISHED] = "เผยแพร่เมื่อ",
             [MSG_ISSUER] = "ผู้ออกข่าว",
+            [MSG_SECTOR_TITLE] = "ข่าวหมวด{sector}",
+            [MSG_REGION_TITLE] = "ข่าวเกี่ยวกับ{region}",
+            [MSG_ISSUER_TITLE] = "ห้องข่าว {issuer}",
+            [MSG_DAY_TITLE] = "ข่าวประชาสัมพันธ์วันที่ {date}",
+            [MSG_ARCHIVE_TITLE] = "คลังข่าว",
+            [MSG_DAY] = "วันที่",
+            [MSG_RELEASES] = "ข่าวประชาสัมพันธ์",
+            [MSG_SKIP_TO_CONTENT] = "ข้ามไปยังเนื้อหา",
+            [MSG_FEEDS] = "ฟีด",
+            [MSG_WHAT_CHANGED] = "สิ่งที่เปลี่ยนแปลง",
+            [MSG_PREVIOUS_HEADLINE] = "พาดหัวเดิม",
+            [MSG_FIELD_HEADLINE] = "พาดหัว",
+            [MSG_FIELD_SUBHEADLINE] = "พาดหัวรอง",
+            [MSG_FIELD_BODY] = "เนื้อหา",
+            [MSG_FIELD_DATELINE] = "สถานที่ออกข่าว",
+            [MSG_NOT_FOUND_DETAIL] = "ไม่มีหน้าในที่อยู่นี้",
+            [MSG_BAD_REQUEST_DETAIL] = "ที่อยู่มีพารามิเตอร์ที่หน้านี้ไม่รองรับ "
+                                       "หรือมีค่าที่ไม่ถูกต้อง",
+            [MSG_UNAVAILABLE] = "บริการไม่พร้อมใช้งานชั่วคราว",
+            [MSG_SECTORS] = "หมวดหมู่",
+            [MSG_REASON] = "เหตุผล",
+            [MSG_UPDATED] = "ปรับปรุงเมื่อ",
+            [MSG_PAGES] = "หน้า",
         },
     },
     {
@@ -303,6 +486,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Bahasa",
             [MSG_PUBLISHED] = "Diterbitkan",
             [MSG_ISSUER] = "Penerbit",
+            [MSG_SECTOR_TITLE] = "Berita {sector}",
+            [MSG_REGION_TITLE] = "Berita {region}",
+            [MSG_ISSUER_TITLE] = "Ruang berita {issuer}",
+            [MSG_DAY_TITLE] = "Siaran pers {date}",
+            [MSG_ARCHIVE_TITLE] = "Arsip",
+            [MSG_DAY] = "Tanggal",
+            [MSG_RELEASES] = "Siaran pers",
+            [MSG_SKIP_TO_CONTENT] = "Langsung ke konten",
+            [MSG_FEEDS] = "Umpan berita",
+            [MSG_WHAT_CHANGED] = "Yang berubah",
+            [MSG_PREVIOUS_HEADLINE] = "Judul sebelumnya",
+            [MSG_FIELD_HEADLINE] = "Judul",
+            [MSG_FIELD_SUBHEADLINE] = "Subjudul",
+            [MSG_FIELD_BODY] = "Isi",
+            [MSG_FIELD_DATELINE] = "Tempat",
+            [MSG_NOT_FOUND_DETAIL] = "Tidak ada halaman di alamat ini.",
+            [MSG_BAD_REQUEST_DETAIL] = "Alamat ini memuat parameter yang tidak diterima halaman "
+                                       "ini atau nilai yang salah format.",
+            [MSG_UNAVAILABLE] = "Layanan untuk sementara tidak tersedia",
+            [MSG_SECTORS] = "Sektor",
+            [MSG_REASON] = "Alasan",
+            [MSG_UPDATED] = "Diperbarui",
+            [MSG_PAGES] = "Halaman",
         },
     },
     {
@@ -337,6 +543,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Bahasa",
             [MSG_PUBLISHED] = "Diterbitkan",
             [MSG_ISSUER] = "Pengeluar",
+            [MSG_SECTOR_TITLE] = "Berita {sector}",
+            [MSG_REGION_TITLE] = "Berita {region}",
+            [MSG_ISSUER_TITLE] = "Bilik berita {issuer}",
+            [MSG_DAY_TITLE] = "Kenyataan media {date}",
+            [MSG_ARCHIVE_TITLE] = "Arkib",
+            [MSG_DAY] = "Tarikh",
+            [MSG_RELEASES] = "Kenyataan media",
+            [MSG_SKIP_TO_CONTENT] = "Langkau ke kandungan",
+            [MSG_FEEDS] = "Suapan berita",
+            [MSG_WHAT_CHANGED] = "Yang berubah",
+            [MSG_PREVIOUS_HEADLINE] = "Tajuk sebelumnya",
+            [MSG_FIELD_HEADLINE] = "Tajuk",
+            [MSG_FIELD_SUBHEADLINE] = "Subtajuk",
+            [MSG_FIELD_BODY] = "Isi kandungan",
+            [MSG_FIELD_DATELINE] = "Tempat",
+            [MSG_NOT_FOUND_DETAIL] = "Tiada halaman di alamat ini.",
+            [MSG_BAD_REQUEST_DETAIL] = "Alamat ini mengandungi parameter yang tidak diterima "
+                                       "oleh halaman ini atau nilai yang tidak sah.",
+            [MSG_UNAVAILABLE] = "Perkhidmatan tidak tersedia buat sementara waktu",
+            [MSG_SECTORS] = "Sektor",
+            [MSG_REASON] = "Sebab",
+            [MSG_UPDATED] = "Dikemas kini",
+            [MSG_PAGES] = "Halaman",
         },
     },
     {
@@ -372,6 +601,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Sprachen",
             [MSG_PUBLISHED] = "Veröffentlicht",
             [MSG_ISSUER] = "Herausgeber",
+            [MSG_SECTOR_TITLE] = "Nachrichten aus der Rubrik {sector}",
+            [MSG_REGION_TITLE] = "Nachrichten zu {region}",
+            [MSG_ISSUER_TITLE] = "Newsroom: {issuer}",
+            [MSG_DAY_TITLE] = "Mitteilungen vom {date}",
+            [MSG_ARCHIVE_TITLE] = "Archiv",
+            [MSG_DAY] = "Datum",
+            [MSG_RELEASES] = "Mitteilungen",
+            [MSG_SKIP_TO_CONTENT] = "Zum Inhalt springen",
+            [MSG_FEEDS] = "Feeds",
+            [MSG_WHAT_CHANGED] = "Geändert",
+            [MSG_PREVIOUS_HEADLINE] = "Frühere Überschrift",
+            [MSG_FIELD_HEADLINE] = "Überschrift",
+            [MSG_FIELD_SUBHEADLINE] = "Unterzeile",
+            [MSG_FIELD_BODY] = "Text",
+            [MSG_FIELD_DATELINE] = "Ortsmarke",
+            [MSG_NOT_FOUND_DETAIL] = "Unter dieser Adresse gibt es keine Seite.",
+            [MSG_BAD_REQUEST_DETAIL] = "Die Adresse enthält einen Parameter, den diese Seite "
+                                       "nicht annimmt, oder einen ungültigen Wert.",
+            [MSG_UNAVAILABLE] = "Dienst vorübergehend nicht verfügbar",
+            [MSG_SECTORS] = "Rubriken",
+            [MSG_REASON] = "Grund",
+            [MSG_UPDATED] = "Aktualisiert",
+            [MSG_PAGES] = "Seiten",
         },
     },
     {
@@ -406,6 +658,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Языки",
             [MSG_PUBLISHED] = "Опубликовано",
             [MSG_ISSUER] = "Источник",
+            [MSG_SECTOR_TITLE] = "Новости рубрики «{sector}»",
+            [MSG_REGION_TITLE] = "Новости: {region}",
+            [MSG_ISSUER_TITLE] = "Пресс-центр: {issuer}",
+            [MSG_DAY_TITLE] = "Пресс-релизы за {date}",
+            [MSG_ARCHIVE_TITLE] = "Архив",
+            [MSG_DAY] = "Дата",
+            [MSG_RELEASES] = "Пресс-релизы",
+            [MSG_SKIP_TO_CONTENT] = "Перейти к содержанию",
+            [MSG_FEEDS] = "Ленты",
+            [MSG_WHAT_CHANGED] = "Изменено",
+            [MSG_PREVIOUS_HEADLINE] = "Прежний заголовок",
+            [MSG_FIELD_HEADLINE] = "Заголовок",
+            [MSG_FIELD_SUBHEADLINE] = "Подзаголовок",
+            [MSG_FIELD_BODY] = "Текст",
+            [MSG_FIELD_DATELINE] = "Место",
+            [MSG_NOT_FOUND_DETAIL] = "По этому адресу страницы нет.",
+            [MSG_BAD_REQUEST_DETAIL] = "Адрес содержит параметр, который эта страница не "
+                                       "принимает, или неверное значение.",
+            [MSG_UNAVAILABLE] = "Сервис временно недоступен",
+            [MSG_SECTORS] = "Рубрики",
+            [MSG_REASON] = "Причина",
+            [MSG_UPDATED] = "Обновлено",
+            [MSG_PAGES] = "Страницы",
         },
     },
     {
@@ -440,6 +715,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Langues",
             [MSG_PUBLISHED] = "Publié",
             [MSG_ISSUER] = "Émetteur",
+            [MSG_SECTOR_TITLE] = "Actualités de la rubrique {sector}",
+            [MSG_REGION_TITLE] = "Actualités : {region}",
+            [MSG_ISSUER_TITLE] = "Salle de presse : {issuer}",
+            [MSG_DAY_TITLE] = "Communiqués du {date}",
+            [MSG_ARCHIVE_TITLE] = "Archives",
+            [MSG_DAY] = "Date",
+            [MSG_RELEASES] = "Communiqués",
+            [MSG_SKIP_TO_CONTENT] = "Aller au contenu",
+            [MSG_FEEDS] = "Flux",
+            [MSG_WHAT_CHANGED] = "Modifié",
+            [MSG_PREVIOUS_HEADLINE] = "Titre précédent",
+            [MSG_FIELD_HEADLINE] = "Titre",
+            [MSG_FIELD_SUBHEADLINE] = "Sous-titre",
+            [MSG_FIELD_BODY] = "Texte",
+            [MSG_FIELD_DATELINE] = "Lieu",
+            [MSG_NOT_FOUND_DETAIL] = "Il n’y a pas de page à cette adresse.",
+            [MSG_BAD_REQUEST_DETAIL] = "L’adresse contient un paramètre que cette page "
+                                       "n’accepte pas, ou une valeur mal formée.",
+            [MSG_UNAVAILABLE] = "Service temporairement indisponible",
+            [MSG_SECTORS] = "Rubriques",
+            [MSG_REASON] = "Motif",
+            [MSG_UPDATED] = "Mis à jour",
+            [MSG_PAGES] = "Pages",
         },
     },
     {
@@ -474,6 +772,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Idiomas",
             [MSG_PUBLISHED] = "Publicado",
             [MSG_ISSUER] = "Emisor",
+            [MSG_SECTOR_TITLE] = "Noticias de {sector}",
+            [MSG_REGION_TITLE] = "Noticias sobre {region}",
+            [MSG_ISSUER_TITLE] = "Sala de prensa de {issuer}",
+            [MSG_DAY_TITLE] = "Comunicados del {date}",
+            [MSG_ARCHIVE_TITLE] = "Archivo",
+            [MSG_DAY] = "Fecha",
+            [MSG_RELEASES] = "Comunicados",
+            [MSG_SKIP_TO_CONTENT] = "Saltar al contenido",
+            [MSG_FEEDS] = "Canales",
+            [MSG_WHAT_CHANGED] = "Cambios",
+            [MSG_PREVIOUS_HEADLINE] = "Titular anterior",
+            [MSG_FIELD_HEADLINE] = "Titular",
+            [MSG_FIELD_SUBHEADLINE] = "Subtítulo",
+            [MSG_FIELD_BODY] = "Texto",
+            [MSG_FIELD_DATELINE] = "Lugar",
+            [MSG_NOT_FOUND_DETAIL] = "No hay ninguna página en esta dirección.",
+            [MSG_BAD_REQUEST_DETAIL] = "La dirección contiene un parámetro que esta página no "
+                                       "admite o un valor mal formado.",
+            [MSG_UNAVAILABLE] = "Servicio no disponible temporalmente",
+            [MSG_SECTORS] = "Sectores",
+            [MSG_REASON] = "Motivo",
+            [MSG_UPDATED] = "Actualizado",
+            [MSG_PAGES] = "Páginas",
         },
     },
     {
@@ -508,6 +829,29 @@ static const core_lang_t core__langs[] = {
             [MSG_LANGUAGES] = "Idiomas",
             [MSG_PUBLISHED] = "Publicado",
             [MSG_ISSUER] = "Emissor",
+            [MSG_SECTOR_TITLE] = "Notícias de {sector}",
+            [MSG_REGION_TITLE] = "Notícias sobre {region}",
+            [MSG_ISSUER_TITLE] = "Sala de imprensa de {issuer}",
+            [MSG_DAY_TITLE] = "Comunicados de {date}",
+            [MSG_ARCHIVE_TITLE] = "Arquivo",
+            [MSG_DAY] = "Data",
+            [MSG_RELEASES] = "Comunicados",
+            [MSG_SKIP_TO_CONTENT] = "Pular para o conteúdo",
+            [MSG_FEEDS] = "Feeds",
+            [MSG_WHAT_CHANGED] = "Alterações",
+            [MSG_PREVIOUS_HEADLINE] = "Título anterior",
+            [MSG_FIELD_HEADLINE] = "Título",
+            [MSG_FIELD_SUBHEADLINE] = "Subtítulo",
+            [MSG_FIELD_BODY] = "Texto",
+            [MSG_FIELD_DATELINE] = "Local",
+            [MSG_NOT_FOUND_DETAIL] = "Não há nenhuma página neste endereço.",
+            [MSG_BAD_REQUEST_DETAIL] = "O endereço contém um parâmetro que esta página não "
+                                       "aceita ou um valor malformado.",
+            [MSG_UNAVAILABLE] = "Serviço temporariamente indisponível",
+            [MSG_SECTORS] = "Setores",
+            [MSG_REASON] = "Motivo",
+            [MSG_UPDATED] = "Atualizado",
+            [MSG_PAGES] = "Páginas",
         },
     },
 };
@@ -565,22 +909,45 @@ const core_lang_t *core_lang_default(void)
  * id out of range. */
 char *core_lang_format(const core_lang_t *lang, core_msg_t msg, const char *wire_name)
 {
-    static const char placeholder[] = "{wire}";
-    const size_t placeholder_len = sizeof(placeholder) - 1;
+    const char *vars[] = {"wire", wire_name, NULL};
+    return core_lang_format_vars(lang, msg, vars);
+}
 
+/* One pass over the template: text between placeholders is copied, each
+ * "{name}" found in vars is replaced by its value, anything else (an
+ * unknown name, a lone brace) is copied as it is. Values are never scanned,
+ * so a value that looks like a placeholder stays literal. */
+char *core_lang_format_vars(const core_lang_t *lang, core_msg_t msg, const char *const *vars)
+{
     if ((int)msg < 0 || msg >= MSG_COUNT_) return NULL;
     if (lang == NULL) lang = core_lang_default();
-    const char *text = lang->msgs[msg];
-    if (text == NULL) text = core_lang_default()->msgs[msg];
-    if (wire_name == NULL) wire_name = "";
+    const char *p = lang->msgs[msg];
+    if (p == NULL) p = core_lang_default()->msgs[msg];
 
     kw_buf_t out = {0};
-    const char *p = text;
-    const char *hit;
-    while ((hit = strstr(p, placeholder)) != NULL) {
-        kw_buf_append(&out, p, (size_t)(hit - p));
-        kw_buf_puts(&out, wire_name);
-        p = hit + placeholder_len;
+    kw_buf_puts(&out, ""); /* an empty message still gives "" */
+    const char *open;
+    while ((open = strchr(p, '{')) != NULL) {
+        const char *close = strchr(open + 1, '}');
+        if (close == NULL) break;
+        size_t n = (size_t)(close - open - 1);
+        const char *value = NULL;
+        int found = 0;
+        for (size_t i = 0; vars && vars[i]; i += 2) {
+            if (strlen(vars[i]) == n && memcmp(vars[i], open + 1, n) == 0) {
+                value = vars[i + 1];
+                found = 1;
+                break;
+            }
+        }
+        if (!found) {
+            kw_buf_append(&out, p, (size_t)(open + 1 - p));
+            p = open + 1;
+            continue;
+        }
+        kw_buf_append(&out, p, (size_t)(open - p));
+        if (value) kw_buf_puts(&out, value);
+        p = close + 1;
     }
     kw_buf_puts(&out, p);
     return kw_buf_steal(&out, NULL);
@@ -592,4 +959,12 @@ const char *core_lang_list_separator(const core_lang_t *lang)
     if (strcmp(lang->tag, "ar") == 0) return "\u060C ";
     if (strcmp(lang->tag, "ja") == 0 || strncmp(lang->tag, "zh", 2) == 0) return "\u3001";
     return ", ";
+}
+
+const char *core_lang_label_separator(const core_lang_t *lang)
+{
+    if (lang == NULL) return ": ";
+    if (strcmp(lang->tag, "ja") == 0 || strncmp(lang->tag, "zh", 2) == 0) return "\uFF1A";
+    if (strcmp(lang->tag, "fr") == 0) return "\u202F: ";
+    return ": ";
 }

@@ -30,6 +30,30 @@ typedef enum {
     MSG_LANGUAGES,      /* "Languages" */
     MSG_PUBLISHED,      /* "Published" */
     MSG_ISSUER,         /* "Issuer" */
+    /* Page titles with a placeholder filled by core_lang_format_vars(): */
+    MSG_SECTOR_TITLE,   /* "{sector} news", {sector} the sector's localized name */
+    MSG_REGION_TITLE,   /* "{region} news", {region} the localized country name */
+    MSG_ISSUER_TITLE,   /* "{issuer} newsroom", {issuer} the issuer's name */
+    MSG_DAY_TITLE,      /* "Releases of {date}", {date} the localized long date */
+    MSG_ARCHIVE_TITLE,  /* "Archive": the list of days */
+    MSG_DAY,            /* "Date" (archive table heading) */
+    MSG_RELEASES,       /* "Releases" (archive table heading; the count below it) */
+    MSG_SKIP_TO_CONTENT,/* "Skip to content" (the first link of every page) */
+    MSG_FEEDS,          /* "Feeds" (links to RSS, Atom, JSON Feed) */
+    MSG_WHAT_CHANGED,   /* "Changed" (before the list of corrected fields) */
+    MSG_PREVIOUS_HEADLINE,/* "Previous headline" */
+    MSG_FIELD_HEADLINE, /* "Headline" (a corrected field) */
+    MSG_FIELD_SUBHEADLINE,/* "Subheadline" */
+    MSG_FIELD_BODY,     /* "Text" (the body) */
+    MSG_FIELD_DATELINE, /* "Dateline" (its place) */
+    MSG_NOT_FOUND_DETAIL,/* "There is no page at this address." */
+    MSG_BAD_REQUEST_DETAIL,/* "The address has a parameter this page does not take, or a
+                              malformed one." */
+    MSG_UNAVAILABLE,    /* "Service temporarily unavailable" */
+    MSG_SECTORS,        /* "Sectors" (navigation of sector pages) */
+    MSG_REASON,         /* "Reason" (of a withdrawal) */
+    MSG_UPDATED,        /* "Updated" (time of the last correction) */
+    MSG_PAGES,          /* "Pages" (pagination navigation label) */
     MSG_COUNT_
 } core_msg_t;
 
@@ -58,7 +82,20 @@ const core_lang_t *core_lang_default(void);
  * languages, "، " in Arabic, "、" in Chinese and Japanese. */
 const char *core_lang_list_separator(const core_lang_t *lang);
 
+/* What follows a label before its value ("Sector: Business"): ": " in
+ * most languages, a full-width "：" in Chinese and Japanese, " : " with a
+ * narrow no-break space in French. */
+const char *core_lang_label_separator(const core_lang_t *lang);
+
 /* A message with "{wire}" replaced by wire_name; malloc'd, caller frees. */
 char *core_lang_format(const core_lang_t *lang, core_msg_t msg, const char *wire_name);
+
+/* A message with every "{name}" replaced by its value: vars is a list of
+ * name, value pairs ended by a NULL name ({"wire", "kawat", "sector",
+ * "Technology", NULL}); a NULL value counts as "". Values are inserted as
+ * they are, never expanded again; a placeholder not in vars stays as it is.
+ * Returns a malloc'd string the caller frees; NULL only for a message id
+ * out of range. */
+char *core_lang_format_vars(const core_lang_t *lang, core_msg_t msg, const char *const *vars);
 
 #endif

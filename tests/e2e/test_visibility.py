@@ -129,7 +129,10 @@ def test_not_in_any_list_page_or_wire(server, hidden, outsiders):
              "/v1/releases?state=draft,submitted,scheduled,embargoed,rejected",
              "/v1/releases?state=draft", "/v1/releases?issuer=acme-test-corp",
              "/v1/releases?language=en&sector=business", "/v1/wire", "/v1/wire?after=0&limit=500",
-             "/", "/en/", "/id/", "/en/?issuer=acme-test-corp", "/v1/queue"]
+             "/", "/en/", "/id/", "/en/issuers/acme-test-corp/", "/v1/queue",
+             "/en/archive/", "/en/sectors/business/", "/en/regions/ID/", "/rss.xml",
+             "/en/atom.xml", "/en/feed.json", "/en/ninjs.json", "/en/newsml.xml",
+             "/issuers/acme-test-corp/rss.xml", "/sitemap.xml", "/sitemap-news.xml"]
     for who, token in outsiders.items():
         for path in paths:
             r = server.get(path, token=token)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,86 @@ static void test_lang_format(void **state)
             assert_null(strstr(s, "{wire}"));
             free(s);
         }
+    }
+}
+
+/* The page titles keep their placeholder in every language, and the
+ * placeholder is filled wherever the language puts it. */
+static void test_lang_format_vars(void **state)
+{
+    (void)state;
+    static const struct {
+        core_msg_t msg;
+        const char *name;
+    } titled[] = {{MSG_SECTOR_TITLE, "sector"},
+                  {MSG_REGION_TITLE, "region"},
+                  {MSG_ISSUER_TITLE, "issuer"},
+                  {MSG_DAY_TITLE, "date"}};
+    for (size_t i = 0; i < core_lang_count(); i++) {
+        const core_lang_t *l = core_lang_at(i);
+        for (size_t t = 0; t < KW_ARRAY_SIZE(titled); t++) {
+            char ph[16];
+            snprintf(ph, sizeof(ph), "{%s}", titled[t].name);
+            if (strstr(l->msgs[titled[t].msg], ph) == NULL)
+                fail_msg("%s: message %d lacks %s", l->tag, (int)titled[t].msg, ph);
+            const char *vars[] = {titled[t].name, "XYZZY", "wire", "Kawat", NULL};
+            char *s = core_lang_format_vars(l, titled[t].msg, vars);
+            assert_text(s);
+            assert_non_null(strstr(s, "XYZZY"));
+            assert_null(strchr(s, '{'));
+            free(s);
+        }
+        if (i > 0)
+            assert_string_not_equal(l->msgs[MSG_SECTOR_TITLE],
+                                    core_lang_default()->msgs[MSG_SECTOR_TITLE]);
+    }
+
+    const core_lang_t *id = core_lang_find_z("id");
+    const char *tech[] = {"sector", "Teknologi", NULL};
+    char *s = core_lang_format_vars(id, MSG_SECTOR_TITLE, tech);
+    assert_string_equal(s, "Berita Teknologi");
+    free(s);
+    s = core_lang_format_vars(core_lang_find_z("ja"), MSG_SECTOR_TITLE, tech);
+    assert_string_equal(s, "Teknologiのニュース");
+    free(s);
+    s = core_lang_format_vars(NULL, MSG_SECTOR_TITLE, tech);
+    assert_string_equal(s, "Teknologi news");
+    free(s);
+
+    /* A value that looks like a placeholder is inserted literally, once. */
+    const char *sneaky[] = {"issuer", "{issuer}{wire}", "wire", "W", NULL};
+    s = core_lang_format_vars(NULL, MSG_ISSUER_TITLE, sneaky);
+    assert_string_equal(s, "{issuer}{wire} newsroom");
+    free(s);
+    /* A placeholder without a value stays; a NULL value is empty. */
+    s = core_lang_format_vars(NULL, MSG_ISSUER_TITLE, NULL);
+    assert_string_equal(s, "{issuer} newsroom");
+    free(s);
+    const char *empty[] = {"issuer", NULL, NULL};
+    s = core_lang_format_vars(NULL, MSG_ISSUER_TITLE, empty);
+    assert_string_equal(s, " newsroom");
+    free(s);
+    /* core_lang_format is the {wire}-only case. */
+    s = core_lang_format(NULL, MSG_SECTOR_TITLE, "Kawat");
+    assert_string_equal(s, "{sector} news");
+    free(s);
+    assert_null(core_lang_format_vars(NULL, MSG_COUNT_, tech));
+}
+
+static void test_lang_separators(void **state)
+{
+    (void)state;
+    assert_string_equal(core_lang_label_separator(core_lang_default()), ": ");
+    assert_string_equal(core_lang_label_separator(NULL), ": ");
+    assert_string_equal(core_lang_label_separator(core_lang_find_z("ja")), "\uFF1A");
+    assert_string_equal(core_lang_label_separator(core_lang_find_z("zh-Hant")), "\uFF1A");
+    assert_string_equal(core_lang_label_separator(core_lang_find_z("fr")), "\u202F: ");
+    assert_string_equal(core_lang_list_separator(core_lang_find_z("ar")), "\u060C ");
+    assert_string_equal(core_lang_list_separator(core_lang_find_z("ja")), "\u3001");
+    assert_string_equal(core_lang_list_separator(core_lang_find_z("th")), ", ");
+    for (size_t i = 0; i < core_lang_count(); i++) {
+        assert_text(core_lang_label_separator(core_lang_at(i)));
+        assert_text(core_lang_list_separator(core_lang_at(i)));
     }
 }
 
@@ -307,6 +388,8 @@ int main(void)
         cmocka_unit_test(test_lang_find),
         cmocka_unit_test(test_lang_rtl),
         cmocka_unit_test(test_lang_format),
+        cmocka_unit_test(test_lang_format_vars),
+        cmocka_unit_test(test_lang_separators),
         cmocka_unit_test(test_sector_seed),
         cmocka_unit_test(test_sector_find),
         cmocka_unit_test(test_sector_names),
