@@ -60,6 +60,8 @@ void web_scope_query(const web_scope_t *scope, store_query_t *q);
  * region, issuer, day). Says nothing of its state: callers show only public
  * releases. */
 int web_scope_matches(const web_scope_t *scope, const core_release_t *r);
+/* Whether the JSON array of strings arr holds z (sectors, regions). */
+int web_json_has(const json_t *arr, const char *z);
 
 /* ---- routing and pages (web_pages.c) ---- */
 

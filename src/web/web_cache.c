@@ -385,18 +385,6 @@ void web_cache_respond(web_cache_t *c, net_request_t *req, int status, const cha
 
 /* ---- invalidation ---- */
 
-static int json_has(const json_t *arr, const char *z)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        const char *s = json_string_value(v);
-        if (s && strcmp(s, z) == 0) return 1;
-    }
-    return 0;
-}
-
 static int touches(const entry_t *e, const core_release_t *r)
 {
     for (size_t i = 0; i < e->nids; i++)
@@ -404,8 +392,8 @@ static int touches(const entry_t *e, const core_release_t *r)
     if (e->group && r->translation_group && strcmp(e->group, r->translation_group) == 0) return 1;
     if (!e->list) return 0;
     if (e->language && strcmp(e->language, r->language) != 0) return 0;
-    if (e->sector && !json_has(r->sectors, e->sector)) return 0;
-    if (e->region && !json_has(r->regions, e->region)) return 0;
+    if (e->sector && !web_json_has(r->sectors, e->sector)) return 0;
+    if (e->region && !web_json_has(r->regions, e->region)) return 0;
     if (e->issuer_id && strcmp(e->issuer_id, r->issuer_id) != 0) return 0;
     if (e->day_until && (r->published_at < e->day_from || r->published_at >= e->day_until))
         return 0;

@@ -178,6 +178,15 @@ static void serve_robots(kawat_app_t *app, net_request_t *req)
                       app->started_ms, &deps);
 }
 
+/* [first midnight of month m, first midnight of the next) in ms UTC. */
+static void month_range(int64_t y, unsigned m, int64_t *from, int64_t *until)
+{
+    *from = core_time_days_from_civil(y, m, 1) * DAY_MS;
+    *until = (m == 12 ? core_time_days_from_civil(y + 1, 1, 1)
+                      : core_time_days_from_civil(y, m + 1, 1)) *
+             DAY_MS;
+}
+
 static void month_of(int64_t ms, char *out, size_t size)
 {
     int64_t y;
@@ -204,10 +213,8 @@ static void serve_sitemap_index(kawat_app_t *app, net_request_t *req)
         int64_t y;
         unsigned m, dd;
         core_time_civil_from_days(day / DAY_MS, &y, &m, &dd);
-        int64_t from = core_time_days_from_civil(y, m, 1) * DAY_MS;
-        int64_t until = (m == 12 ? core_time_days_from_civil(y + 1, 1, 1)
-                                 : core_time_days_from_civil(y, m + 1, 1)) *
-                        DAY_MS;
+        int64_t from, until;
+        month_range(y, m, &from, &until);
         store_query_t q = {.scope = STORE_SCOPE_PUBLIC, .published_from = from,
                            .published_until = until};
         core_release_t **items = NULL;
@@ -247,10 +254,8 @@ static void serve_sitemap_month(kawat_app_t *app, net_request_t *req, kw_str_t n
     m = (unsigned)atoi(z + 5);
     if (y < 1970 || m < 1 || m > 12 || req->query.len) goto not_found;
     {
-        int64_t from = core_time_days_from_civil(y, m, 1) * DAY_MS;
-        int64_t until = (m == 12 ? core_time_days_from_civil(y + 1, 1, 1)
-                                 : core_time_days_from_civil(y, m + 1, 1)) *
-                        DAY_MS;
+        int64_t from, until;
+        month_range(y, m, &from, &until);
         store_query_t q = {.scope = STORE_SCOPE_PUBLIC, .published_from = from,
                            .published_until = until};
         core_release_t **items = NULL;

@@ -167,7 +167,7 @@ void web_scope_query(const web_scope_t *scope, store_query_t *q)
     q->limit = 20;
 }
 
-static int json_has(const json_t *arr, const char *z)
+int web_json_has(const json_t *arr, const char *z)
 {
     size_t i;
     json_t *v;
@@ -182,8 +182,8 @@ static int json_has(const json_t *arr, const char *z)
 int web_scope_matches(const web_scope_t *scope, const core_release_t *r)
 {
     if (scope->lang && strcmp(scope->lang->tag, r->language) != 0) return 0;
-    if (scope->sector && !json_has(r->sectors, scope->sector)) return 0;
-    if (scope->region && !json_has(r->regions, scope->region)) return 0;
+    if (scope->sector && !web_json_has(r->sectors, scope->sector)) return 0;
+    if (scope->region && !web_json_has(r->regions, scope->region)) return 0;
     if (scope->issuer_id[0] && strcmp(scope->issuer_id, r->issuer_id) != 0) return 0;
     if (scope->day_until && (r->published_at < scope->day_from || r->published_at >= scope->day_until))
         return 0;
