@@ -4,11 +4,13 @@
 #include "core/core_config.h"
 #include "core/core_lang.h"
 #include "deliver/deliver.h"
+#include "deliver/webhook.h"
 #include "feeds/feeds_websub.h"
 #include "net/stream.h"
 #include "sched/sched.h"
 #include "web/web.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -67,6 +69,18 @@ static core_cfg_opt_t serve_opts[] = {
      "Private, loopback or link-local ranges (CIDR[,CIDR]) outbound callbacks may reach; "
      "none by default.",
      0, 0, 0},
+    {"webhook-timeout", "KAWAT_WEBHOOK_TIMEOUT", CFG_MS, "10s",
+     "Time an outlet's webhook endpoint has to answer one delivery attempt.", 0, 0, 0},
+    {"webhook-retry-base", "KAWAT_WEBHOOK_RETRY_BASE", CFG_MS, "5s",
+     "Wait after a webhook's first failed attempt; later waits grow x6, x24, x120, x360, x720.",
+     0, 0, 0},
+    {"webhook-retry-max", "KAWAT_WEBHOOK_RETRY_MAX", CFG_MS, "1h",
+     "Longest wait between two attempts of a webhook delivery.", 0, 0, 0},
+    {"webhook-pause-after", "KAWAT_WEBHOOK_PAUSE_AFTER", CFG_MS, "24h",
+     "A webhook endpoint failing this long (and webhook-pause-failures times) is paused.", 0, 0,
+     0},
+    {"webhook-pause-failures", "KAWAT_WEBHOOK_PAUSE_FAILURES", CFG_COUNT, "10",
+     "Failed attempts in a row, at least, before a webhook endpoint is paused.", 0, 0, 0},
 };
 #define NOPTS KW_ARRAY_SIZE(serve_opts)
 
@@ -101,6 +115,7 @@ static void on_drained(void *arg)
     stream_hub_stop(srv->app.streams, NULL, NULL);
     srv->app.streams = NULL;
     feeds_websub_stop(&srv->app);
+    webhook_stop(&srv->app);
     store_writer_stop(srv->app.store);
 }
 
@@ -176,6 +191,11 @@ static int check_settings(char *err, size_t errsize)
         {"stream-heartbeat", 100, 3600 * 1000ull, "from 100ms to 1h"},
         {"stream-replay-max", 1, 1000000, "from 1 to 1000000"},
         {"page-cache", 0, 16ull * 1024 * 1024 * 1024, "from 0 (off) to 16g"},
+        {"webhook-timeout", 100, 300 * 1000ull, "from 100ms to 5m"},
+        {"webhook-retry-base", 10, 3600 * 1000ull, "from 10ms to 1h"},
+        {"webhook-retry-max", 10, 24 * 3600 * 1000ull, "from 10ms to 24h"},
+        {"webhook-pause-after", 0, 30 * 24 * 3600 * 1000ull, "from 0s to 30 days"},
+        {"webhook-pause-failures", 1, 1000000, "from 1 to 1000000"},
     };
     for (size_t i = 0; i < KW_ARRAY_SIZE(ranges); i++) {
         const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, ranges[i].name);
@@ -274,6 +294,12 @@ int api_serve_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* Every stream is a descriptor: take the whole hard limit, and say so
      * when it cannot hold the streams and HTTP connections asked for. */
+    /* Responses are allocated and freed at a high rate (a cached page is
+     * copied into each answer): without this glibc gives the top of the
+     * heap back to the kernel and faults it in again, a few page faults
+     * per request. Keeping 64 MiB of free heap is a bounded price. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 4 * 1024 * 1024);
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
         if (rl.rlim_cur < rl.rlim_max) {
@@ -370,6 +396,15 @@ int api_serve_main(int argc, char **argv)
     if (opt("webhook-allow")) app->webhook_allow = kw_strdup(opt("webhook-allow"));
     if (feeds_websub_start(app) != KW_OK)
         fprintf(stderr, "kawat serve: cannot start the WebSub hub; POST /websub answers 503\n");
+    webhook_config_t whc;
+    webhook_config_defaults(&whc);
+    whc.timeout_ms = (unsigned)opt_num("webhook-timeout");
+    whc.retry_base_ms = opt_num("webhook-retry-base");
+    whc.retry_max_ms = opt_num("webhook-retry-max");
+    whc.pause_after_ms = opt_num("webhook-pause-after");
+    whc.pause_failures = (unsigned)opt_num("webhook-pause-failures");
+    if (webhook_start(app, &whc) != KW_OK)
+        fprintf(stderr, "kawat serve: cannot start the webhook engine; endpoints get nothing\n");
     app->sched = sched_start(&loop, app->store, on_sched_published, app);
 
     uv_signal_init(&loop, &srv->sigterm);

@@ -40,6 +40,9 @@ typedef struct {
 } kw_buf_t;
 
 void kw_buf_append(kw_buf_t *b, const void *p, size_t n);
+/* Makes room for extra more bytes at once (one allocation instead of a
+ * doubling series when the size is known). */
+void kw_buf_reserve(kw_buf_t *b, size_t extra);
 void kw_buf_puts(kw_buf_t *b, const char *z);
 void kw_buf_putc(kw_buf_t *b, char c);
 void kw_buf_printf(kw_buf_t *b, const char *fmt, ...)

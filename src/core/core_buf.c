@@ -69,6 +69,11 @@ static void kw__buf_grow(kw_buf_t *b, size_t extra)
     b->cap = cap;
 }
 
+void kw_buf_reserve(kw_buf_t *b, size_t extra)
+{
+    kw__buf_grow(b, extra);
+}
+
 void kw_buf_append(kw_buf_t *b, const void *p, size_t n)
 {
     kw__buf_grow(b, n);

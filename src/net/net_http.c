@@ -1091,6 +1091,9 @@ void net_respond(net_request_t *req, int status, const char *content_type, const
     c->keep = req->keep_alive && !s->stopping && !c->peer_eof && !c->parser.upgrade;
 
     kw_buf_t b = {0};
+    /* One allocation for head and body: a cached page is written as it
+     * is, without a series of reallocations growing the buffer. */
+    kw_buf_reserve(&b, 384 + (headers ? strlen(headers) : 0) + sent);
     net__response_head(&b, s, status, content_type, headers, len, !no_body, c->keep);
     if (sent) kw_buf_append(&b, body, sent);
     net__count_status(s, status);
