@@ -47,6 +47,8 @@ typedef struct kawat_app_s {
     struct web_cache_s *cache;
     void *websub;
     char *webhook_allow;
+    /* The outlet webhook engine (deliver/webhook.h), NULL when not running. */
+    void *webhooks;
 
     /* counters for /metrics */
     uint64_t releases_created;
@@ -146,6 +148,24 @@ void api_subscribers_delete(kawat_app_t *app, net_request_t *req, const core_pri
 void api_subscriber_not_found(net_request_t *req);
 /* A subscriber as the API shows it (no internal number). Caller decrefs. */
 json_t *api_subscriber_json(const store_subscriber_t *sub);
+
+/* ---- outlet webhook endpoints (api_endpoints.c) ---- */
+/* POST /v1/endpoints: an outlet's own token. GET /v1/endpoints: the
+ * outlet's own; editors and admins see all. The rest: the owner, an editor
+ * or an admin; anyone else gets the same 404 as for an unknown id. */
+void api_endpoints_create(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_endpoints_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
+void api_endpoints_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                       const char *id);
+void api_endpoints_update(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                          const char *id);
+void api_endpoints_delete(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                          const char *id);
+void api_endpoints_resume(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                          const char *id);
+void api_endpoints_deliveries(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                              const char *id);
+void api_endpoint_not_found(net_request_t *req);
 void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
 
 /* Called on the loop after any committed op that appended wire events,

@@ -4,6 +4,7 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_sector.h"
+#include "deliver/webhook.h"
 #include "feeds/feeds_websub.h"
 #include "net/stream.h"
 #include "sched/sched.h"
@@ -265,6 +266,25 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
                       (unsigned long long)ws.subscriptions, (unsigned long long)ws.pushes_ok,
                       (unsigned long long)ws.pushes_failed, (unsigned long long)ws.retries_pending);
     }
+    if (app->webhooks) {
+        webhook_stats_t wh;
+        webhook_get_stats(app, &wh);
+        kw_buf_printf(&b,
+                      "# HELP kawat_webhook_deliveries_total Webhook delivery attempts since start.\n"
+                      "# TYPE kawat_webhook_deliveries_total counter\n"
+                      "kawat_webhook_deliveries_total{result=\"ok\"} %llu\n"
+                      "kawat_webhook_deliveries_total{result=\"failed\"} %llu\n"
+                      "# HELP kawat_webhook_pending Webhook deliveries not yet delivered.\n"
+                      "# TYPE kawat_webhook_pending gauge\nkawat_webhook_pending %lld\n"
+                      "# HELP kawat_webhook_endpoints Webhook endpoints, by state.\n"
+                      "# TYPE kawat_webhook_endpoints gauge\n"
+                      "kawat_webhook_endpoints{state=\"active\"} %llu\n"
+                      "kawat_webhook_endpoints{state=\"paused\"} %llu\n",
+                      (unsigned long long)wh.delivered, (unsigned long long)wh.failed,
+                      (long long)store_webhook_pending_total(app->store),
+                      (unsigned long long)(wh.endpoints - wh.paused),
+                      (unsigned long long)wh.paused);
+    }
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                 "Cache-Control: no-store\r\n", b.data, b.len);
     kw_buf_free(&b);
@@ -280,6 +300,7 @@ void api_after_write(kawat_app_t *app, store_op_t *op)
         api_wire_notify(app);
         if (app->websub) feeds_websub_wire_advanced(app);
     }
+    if (app->webhooks) webhook_after_write(app, op); /* wire events, deleted outlets */
     if (op->kind == STORE_OP_RELEASE_ACT && op->release &&
         (op->release->state == REL_SCHEDULED || op->release->state == REL_EMBARGOED ||
          op->action == ACT_WITHDRAW || op->action == ACT_REJECT))

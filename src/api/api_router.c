@@ -38,6 +38,13 @@ static const api_route_info_t routes[] = {
     {"GET", "/v1/subscribers/{id}", "One subscriber (its own token, editor, admin)"},
     {"PATCH", "/v1/subscribers/{id}", "Change a subscriber's kind, name, e-mail, filters; trusted (editor)"},
     {"DELETE", "/v1/subscribers/{id}", "Delete a subscriber and revoke its tokens"},
+    {"POST", "/v1/endpoints", "Register a webhook endpoint (outlet): url, secret, filters, format"},
+    {"GET", "/v1/endpoints", "List webhook endpoints: the outlet's own; all for editors, admins"},
+    {"GET", "/v1/endpoints/{id}", "One webhook endpoint, with its state and pending deliveries"},
+    {"PATCH", "/v1/endpoints/{id}", "Change a webhook endpoint's url, secret, filters or format"},
+    {"DELETE", "/v1/endpoints/{id}", "Delete a webhook endpoint with its outbox and log"},
+    {"POST", "/v1/endpoints/{id}/resume", "Resume a paused webhook endpoint; what is pending goes out"},
+    {"GET", "/v1/endpoints/{id}/deliveries", "A webhook endpoint's delivery log, newest first, with attempts"},
     {"POST", "/websub", "WebSub hub: subscribe or unsubscribe a callback to a feed (W3C WebSub)"},
     {"GET", "/", "The home page in the default language"},
     {"GET", "/{language}/", "The latest releases in a language"},
@@ -198,6 +205,28 @@ static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
         if (is_get(req)) { api_subscribers_get(app, req, &who, id); return; }
         if (req->method == HTTP_PATCH) { api_subscribers_update(app, req, &who, id); return; }
         { api_subscribers_delete(app, req, &who, id); return; }
+    }
+    if (n == 2 && kw_str_eq(a, "endpoints")) {
+        if (req->method == HTTP_POST) { api_endpoints_create(app, req, &who); return; }
+        if (is_get(req)) { api_endpoints_list(app, req, &who); return; }
+        { method_not_allowed(req, "GET, HEAD, POST"); return; }
+    }
+    if (n == 3 && kw_str_eq(a, "endpoints")) {
+        int known = is_get(req) || req->method == HTTP_PATCH || req->method == HTTP_DELETE;
+        if (!known) { method_not_allowed(req, "GET, HEAD, PATCH, DELETE"); return; }
+        if (!id_copy(seg[2], id, sizeof(id))) { api_endpoint_not_found(req); return; }
+        if (is_get(req)) { api_endpoints_get(app, req, &who, id); return; }
+        if (req->method == HTTP_PATCH) { api_endpoints_update(app, req, &who, id); return; }
+        { api_endpoints_delete(app, req, &who, id); return; }
+    }
+    if (n == 4 && kw_str_eq(a, "endpoints") &&
+        (kw_str_eq(seg[3], "resume") || kw_str_eq(seg[3], "deliveries"))) {
+        int resume = kw_str_eq(seg[3], "resume");
+        if (resume && req->method != HTTP_POST) { method_not_allowed(req, "POST"); return; }
+        if (!resume && !is_get(req)) { method_not_allowed(req, "GET, HEAD"); return; }
+        if (!id_copy(seg[2], id, sizeof(id))) { api_endpoint_not_found(req); return; }
+        if (resume) { api_endpoints_resume(app, req, &who, id); return; }
+        { api_endpoints_deliveries(app, req, &who, id); return; }
     }
     if ((n == 3 || n == 4) && kw_str_eq(a, "releases")) {
         if (!id_copy(seg[2], id, sizeof(id))) {

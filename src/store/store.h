@@ -74,8 +74,38 @@ typedef enum {
     STORE_OP_SUBSCRIBER_UPDATE, /* subscriber_id + input: any of {kind, name, email,
                                    trusted, filters}; who: the subscriber itself,
                                    an editor or an admin (trusted: editor, admin) */
-    STORE_OP_SUBSCRIBER_DELETE  /* subscriber_id; who as for update: removes the
+    STORE_OP_SUBSCRIBER_DELETE, /* subscriber_id; who as for update: removes the
                                    subscriber and revokes its user's tokens */
+    /* WebSub subscriptions (feeds_websub.c; the hub has verified intent).
+     * No principal: the callback's answer to the challenge is the proof. */
+    STORE_OP_WEBSUB_SUBSCRIBE,  /* input: {callback, topic, secret?, lease_until}: adds
+                                   or renews (created_at is kept on renewal) */
+    STORE_OP_WEBSUB_UNSUBSCRIBE, /* input: {callback, topic, lease_until?}: removes it;
+                                   with lease_until only if the lease is still that
+                                   one (an expiry must not undo a renewal). rc
+                                   KW_NOTFOUND when nothing was removed */
+    /* Outlet webhook endpoints (api_endpoints.c) and their outbox
+     * (deliver_webhook.c). Endpoint ops: input checked by the API; who: an
+     * outlet subscriber creates; the owner, an editor or an admin changes
+     * (anyone else: KW_NOTFOUND). op->output: store_webhook_json of the row
+     * after the op (before it, for a delete). */
+    STORE_OP_WEBHOOK_CREATE,  /* input: {url, secret, filters, format}: after_seq is the
+                                 wire's end now. KW_FORBIDDEN: who is not an outlet;
+                                 KW_CONFLICT: STORE_WEBHOOKS_PER_OUTLET reached */
+    STORE_OP_WEBHOOK_UPDATE,  /* input: {id, any of url, secret, filters, format;
+                                 resume: true}: resume makes it active again and
+                                 makes every pending delivery due now */
+    STORE_OP_WEBHOOK_DELETE,  /* input: {id}: the endpoint, its outbox and its log */
+    STORE_OP_WEBHOOK_ENQUEUE, /* the engine, no principal. input: {through, payloads:
+                                 [{seq, format, body}], deliveries: [{endpoint, seq,
+                                 kind, release_id}]}: adds the rows (existing ones
+                                 are kept) and records through as the last wire
+                                 sequence handled, in one transaction */
+    STORE_OP_WEBHOOK_RESULTS  /* the engine, no principal. input: {attempts: [{endpoint,
+                                 seq, attempt, at, status|null, error|null,
+                                 elapsed_ms, delivered, next_at, first_failed_at}],
+                                 pauses: [{endpoint, reason}]}: logs each attempt,
+                                 updates its delivery, pauses active endpoints */
 } store_op_kind_t;
 
 /* Whether kind is one of the subscriber ops. */
@@ -225,6 +255,92 @@ int store_subscribers_each(store_t *s, store_subscriber_fn fn, void *arg);
  * is 0 on the last page. */
 int store_subscriber_list(store_t *s, const char *kind, int64_t cursor, size_t limit,
                           store_subscriber_t ***out, size_t *n, int64_t *next_cursor);
+
+/* ---- WebSub subscriptions ---- */
+
+/* A verified subscription of a callback to a topic (a feed URL of this
+ * wire). The pair (callback, topic) is the key. */
+typedef struct {
+    const char *callback;
+    const char *topic;
+    const char *secret;   /* NULL: pushes are not signed */
+    int64_t lease_until;  /* ms UTC; after it the subscription gets nothing */
+    int64_t created_at;   /* ms UTC, the first verification */
+} store_websub_t;
+
+#define STORE_WEBSUB_URL_MAX 2048    /* bytes of callback and of topic */
+#define STORE_WEBSUB_SECRET_MAX 199  /* WebSub: less than 200 bytes */
+
+/* Calls fn for every subscription (expired ones too: the caller decides),
+ * oldest first, with strings valid only during the call. One scan on the
+ * reader connection, for loading the hub at start. fn returns KW_OK to go
+ * on; anything else stops the scan and is returned. Returns KW_OK after
+ * the last one, KW_ERROR if the read failed. */
+typedef int (*store_websub_fn)(const store_websub_t *sub, void *arg);
+int store_websub_each(store_t *s, store_websub_fn fn, void *arg);
+
+/* ---- outlet webhook endpoints and their outbox ---- */
+
+/* An endpoint: where an outlet wants matching wire events POSTed. */
+typedef struct {
+    char id[32];            /* 'w' + 15 base32 characters */
+    char subscriber_id[32]; /* the outlet that owns it */
+    char *url;
+    char *secret;           /* "whsec_" + base64 of the key bytes */
+    json_t *filters;        /* array of canonical filter objects */
+    char format[8];         /* "ninjs", "newsml" or "json" */
+    int paused;
+    char *paused_reason;    /* NULL unless paused */
+    int64_t paused_at;      /* ms UTC, 0 unless paused */
+    int64_t after_seq;      /* wire events after this one are delivered */
+    int64_t created_at, updated_at;
+    int64_t pending;        /* deliveries not yet delivered */
+} store_webhook_t;
+
+#define STORE_WEBHOOKS_PER_OUTLET 20
+#define STORE_WEBHOOK_URL_MAX 2048
+
+/* One row of the outbox: the event seq for an endpoint. */
+typedef struct {
+    int64_t seq;
+    char kind[16];
+    char release_id[32];
+    int attempts;            /* made so far */
+    int64_t next_at;         /* ms UTC: not before */
+    int64_t first_failed_at; /* ms UTC of the first failure of the current run, 0: none */
+} store_webhook_delivery_t;
+
+/* The endpoint with id (allocated, store_webhook_free) or KW_NOTFOUND. The
+ * caller decides who may see it. */
+int store_webhook_get(store_t *s, const char *id, store_webhook_t **out);
+void store_webhook_free(store_webhook_t *w);
+/* The endpoint as the API shows it: {id, subscriber, url, format, filters,
+ * state, paused_reason, paused_at, pending, created_at, updated_at}, never
+ * the secret. Caller decrefs. */
+json_t *store_webhook_json(const store_webhook_t *w);
+/* Endpoints newest first, of one outlet (NULL: all), as
+ * store_subscriber_list pages. */
+int store_webhook_list(store_t *s, const char *subscriber_id, int64_t cursor, size_t limit,
+                       store_webhook_t ***out, size_t *n, int64_t *next_cursor);
+/* Calls fn for every endpoint (valid only during the call), oldest first;
+ * for loading the engine. Returns as store_subscribers_each. */
+typedef int (*store_webhook_fn)(const store_webhook_t *w, void *arg);
+int store_webhooks_each(store_t *s, store_webhook_fn fn, void *arg);
+/* The endpoint's oldest pending delivery with seq > after: KW_OK,
+ * KW_NOTFOUND (none) or KW_ERROR. */
+int store_webhook_next(store_t *s, const char *endpoint_id, int64_t after,
+                       store_webhook_delivery_t *out);
+/* The body rendered for event seq in format, appended to out: KW_OK or
+ * KW_NOTFOUND. */
+int store_webhook_payload(store_t *s, int64_t seq, const char *format, kw_buf_t *out);
+/* The delivery log of an endpoint, newest event first, at most limit
+ * (1-100) after cursor (0: first page): JSON array of {id, seq, kind,
+ * release_id, state, attempts, created_at, next_attempt_at, delivered_at,
+ * log: [{attempt, at, status, error, elapsed_ms}]}. Caller decrefs. */
+json_t *store_webhook_deliveries(store_t *s, const char *endpoint_id, int64_t cursor,
+                                 size_t limit, int64_t *next_cursor);
+/* Deliveries pending in all (for /metrics). */
+int64_t store_webhook_pending_total(store_t *s);
 
 /* Counts for /metrics, public-safe: published releases and wire length. */
 typedef struct {

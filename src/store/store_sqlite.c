@@ -45,6 +45,11 @@
 #define SUB_COLS                                                                                   \
     "num, id, kind, name, email, trusted, filters, user_id, created_at, updated_at"
 
+#define WH_COLS                                                                                    \
+    "w.id, w.subscriber_id, w.url, w.secret, w.filters, w.format, w.state, w.paused_reason, "      \
+    "w.paused_at, w.after_seq, w.created_at, w.updated_at, w.rowid, (SELECT COUNT(*) FROM "        \
+    "webhook_deliveries d WHERE d.endpoint_id = w.id AND d.state = 'pending')"
+
 typedef enum {
     ST_TOKEN_PRINCIPAL,
     ST_RELEASE_GET,
@@ -81,6 +86,30 @@ typedef enum {
     ST_SUBSCRIBERS_PAGE,
     ST_USER_RENAME,
     ST_TOKENS_REVOKE,
+    ST_WEBSUB_UPSERT,
+    ST_WEBSUB_DELETE,
+    ST_WEBSUB_ALL,
+    ST_WEBHOOK_INSERT,
+    ST_WEBHOOK_GET,
+    ST_WEBHOOK_UPDATE,
+    ST_WEBHOOK_DELETE,
+    ST_WEBHOOK_COUNT,
+    ST_WEBHOOKS_ALL,
+    ST_WEBHOOKS_PAGE,
+    ST_WEBHOOK_REQUEUE,
+    ST_WEBHOOK_PURGE,
+    ST_WEBHOOK_PAYLOAD_PUT,
+    ST_WEBHOOK_PAYLOAD_GET,
+    ST_WEBHOOK_DELIVERY_PUT,
+    ST_WEBHOOK_DELIVERY_SET,
+    ST_WEBHOOK_ATTEMPT_PUT,
+    ST_WEBHOOK_PAUSE,
+    ST_WEBHOOK_NEXT,
+    ST_WEBHOOK_PURGE_LOG,
+    ST_WEBHOOK_PENDING_ALL,
+    ST_WEBHOOK_LOG_PAGE,
+    ST_WEBHOOK_LOG_ATTEMPTS,
+    ST_WEBHOOK_OUTLET,
     ST_COUNT_
 } stmt_id_t;
 
@@ -158,6 +187,58 @@ static const char *stmt_sql[ST_COUNT_] = {
     [ST_USER_RENAME] = "UPDATE users SET name = ?2 WHERE id = ?1",
     [ST_TOKENS_REVOKE] = "UPDATE tokens SET revoked_at = ?2 WHERE user_id = ?1 "
                          "AND revoked_at IS NULL",
+    [ST_WEBSUB_UPSERT] = "INSERT INTO websub_subscriptions (callback, topic, secret, lease_until, "
+                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                         "ON CONFLICT (callback, topic) DO UPDATE SET secret = excluded.secret, "
+                         "lease_until = excluded.lease_until",
+    [ST_WEBSUB_DELETE] = "DELETE FROM websub_subscriptions WHERE callback = ?1 AND topic = ?2 "
+                         "AND (?3 IS NULL OR lease_until = ?3)",
+    [ST_WEBSUB_ALL] = "SELECT callback, topic, secret, lease_until, created_at "
+                      "FROM websub_subscriptions ORDER BY created_at, callback, topic",
+    [ST_WEBHOOK_INSERT] = "INSERT INTO webhook_endpoints (id, subscriber_id, url, secret, filters, "
+                          "format, state, after_seq, created_at, updated_at) VALUES (?1, ?2, ?3, "
+                          "?4, ?5, ?6, 'active', (SELECT COALESCE(MAX(seq), 0) FROM wire), ?7, ?7)",
+    [ST_WEBHOOK_GET] = "SELECT " WH_COLS " FROM webhook_endpoints w WHERE w.id = ?1",
+    [ST_WEBHOOK_UPDATE] = "UPDATE webhook_endpoints SET url = ?2, secret = ?3, filters = ?4, "
+                          "format = ?5, state = ?6, paused_reason = ?7, paused_at = ?8, "
+                          "updated_at = ?9 WHERE id = ?1",
+    [ST_WEBHOOK_DELETE] = "DELETE FROM webhook_endpoints WHERE id = ?1",
+    [ST_WEBHOOK_COUNT] = "SELECT COUNT(*) FROM webhook_endpoints WHERE subscriber_id = ?1",
+    [ST_WEBHOOKS_ALL] = "SELECT " WH_COLS " FROM webhook_endpoints w ORDER BY w.rowid",
+    [ST_WEBHOOKS_PAGE] = "SELECT " WH_COLS " FROM webhook_endpoints w WHERE (?1 IS NULL OR "
+                         "w.subscriber_id = ?1) AND (?2 = 0 OR w.rowid < ?2) "
+                         "ORDER BY w.rowid DESC LIMIT ?3",
+    [ST_WEBHOOK_REQUEUE] = "UPDATE webhook_deliveries SET next_at = ?2, first_failed_at = NULL "
+                           "WHERE endpoint_id = ?1 AND state = 'pending'",
+    [ST_WEBHOOK_PURGE] = "DELETE FROM webhook_deliveries WHERE endpoint_id = ?1",
+    [ST_WEBHOOK_PAYLOAD_PUT] = "INSERT OR IGNORE INTO webhook_payloads (seq, format, body) "
+                               "VALUES (?1, ?2, ?3)",
+    [ST_WEBHOOK_PAYLOAD_GET] = "SELECT body FROM webhook_payloads WHERE seq = ?1 AND format = ?2",
+    [ST_WEBHOOK_DELIVERY_PUT] = "INSERT OR IGNORE INTO webhook_deliveries (endpoint_id, seq, kind, "
+                                "release_id, state, attempts, next_at, created_at) VALUES (?1, ?2, "
+                                "?3, ?4, 'pending', 0, ?5, ?5)",
+    [ST_WEBHOOK_DELIVERY_SET] = "UPDATE webhook_deliveries SET state = ?3, "
+                                "attempts = MAX(attempts, ?4), next_at = ?5, "
+                                "first_failed_at = ?6, delivered_at = ?7, "
+                                "last_status = ?8, last_error = ?9 WHERE endpoint_id = ?1 AND "
+                                "seq = ?2 AND state = 'pending'",
+    [ST_WEBHOOK_ATTEMPT_PUT] = "INSERT INTO webhook_attempts (endpoint_id, seq, attempt, at, "
+                               "status, error, elapsed_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS "
+                               "(SELECT 1 FROM webhook_deliveries WHERE endpoint_id = ?1 AND "
+                               "seq = ?2)",
+    [ST_WEBHOOK_PAUSE] = "UPDATE webhook_endpoints SET state = 'paused', paused_reason = ?2, "
+                         "paused_at = ?3, updated_at = ?3 WHERE id = ?1 AND state = 'active'",
+    [ST_WEBHOOK_NEXT] = "SELECT seq, kind, release_id, attempts, next_at, first_failed_at "
+                        "FROM webhook_deliveries WHERE endpoint_id = ?1 AND state = 'pending' "
+                        "AND seq > ?2 ORDER BY seq LIMIT 1",
+    [ST_WEBHOOK_PURGE_LOG] = "DELETE FROM webhook_attempts WHERE endpoint_id = ?1",
+    [ST_WEBHOOK_PENDING_ALL] = "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'",
+    [ST_WEBHOOK_LOG_PAGE] = "SELECT seq, kind, release_id, state, attempts, created_at, next_at, "
+                            "delivered_at FROM webhook_deliveries WHERE endpoint_id = ?1 AND "
+                            "(?2 = 0 OR seq < ?2) ORDER BY seq DESC LIMIT ?3",
+    [ST_WEBHOOK_LOG_ATTEMPTS] = "SELECT attempt, at, status, error, elapsed_ms FROM "
+                                "webhook_attempts WHERE endpoint_id = ?1 AND seq = ?2 ORDER BY num",
+    [ST_WEBHOOK_OUTLET] = "SELECT kind FROM subscribers WHERE id = ?1",
 };
 
 /* Versioned migrations; schema_version in meta counts those applied. */
@@ -217,6 +298,39 @@ static const char *migrations[] = {
     /* 3: the portal's archive by day and the sitemaps read public releases
      * by publication time. */
     "CREATE INDEX releases_published ON releases (published_at) WHERE publish_seq IS NOT NULL;",
+
+    /* 4: the WebSub hub's verified subscriptions (feeds_websub.c). Times
+     * in ms UTC; secret NULL when the subscriber gave none. */
+    "CREATE TABLE websub_subscriptions (callback TEXT NOT NULL, topic TEXT NOT NULL, "
+    "  secret TEXT, lease_until INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "  PRIMARY KEY (callback, topic));",
+
+    /* 5: outlet webhook endpoints and their durable outbox
+     * (deliver_webhook.c). A payload is rendered once per event and format
+     * and shared by the endpoints' deliveries; a delivery is one event for
+     * one endpoint, delivered in seq order; every attempt is logged. The
+     * engine's position on the wire is meta.webhook_seq. Times in ms UTC. */
+    "CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, subscriber_id TEXT NOT NULL, "
+    "  url TEXT NOT NULL, secret TEXT NOT NULL, filters TEXT NOT NULL, "
+    "  format TEXT NOT NULL CHECK (format IN ('ninjs', 'newsml', 'json')), "
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'paused')), paused_reason TEXT, "
+    "  paused_at INTEGER, after_seq INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX webhook_endpoints_subscriber ON webhook_endpoints (subscriber_id);"
+    "CREATE TABLE webhook_payloads (seq INTEGER NOT NULL, format TEXT NOT NULL, "
+    "  body BLOB NOT NULL, PRIMARY KEY (seq, format)) WITHOUT ROWID;"
+    "CREATE TABLE webhook_deliveries (endpoint_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+    "  kind TEXT NOT NULL, release_id TEXT NOT NULL, "
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')), "
+    "  attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, first_failed_at INTEGER, "
+    "  created_at INTEGER NOT NULL, delivered_at INTEGER, last_status INTEGER, last_error TEXT, "
+    "  PRIMARY KEY (endpoint_id, seq)) WITHOUT ROWID;"
+    "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, seq) "
+    "  WHERE state = 'pending';"
+    "CREATE TABLE webhook_attempts (num INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "  endpoint_id TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL, "
+    "  at INTEGER NOT NULL, status INTEGER, error TEXT, elapsed_ms INTEGER NOT NULL);"
+    "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (endpoint_id, seq);",
 };
 
 typedef struct {
@@ -1422,6 +1536,422 @@ failed:
     return op->rc;
 }
 
+/* ---- WebSub subscriptions ----
+ *
+ * The hub sends these only after the callback answered the challenge; the
+ * writer checks the shape again so a bug upstream cannot store a row the
+ * hub would choke on at the next start. */
+
+static int websub_key(store_op_t *op, const char **callback, const char **topic)
+{
+    *callback = json_string_value(json_object_get(op->input, "callback"));
+    *topic = json_string_value(json_object_get(op->input, "topic"));
+    const char *bad = NULL;
+    if (*callback == NULL || (*callback)[0] == '\0' || strlen(*callback) > STORE_WEBSUB_URL_MAX)
+        bad = "callback";
+    else if (*topic == NULL || (*topic)[0] == '\0' || strlen(*topic) > STORE_WEBSUB_URL_MAX)
+        bad = "topic";
+    if (bad) {
+        core_errors_add(&op->errs, bad, "missing or too long");
+        return op->rc = KW_INVALID;
+    }
+    return KW_OK;
+}
+
+static int op_websub_subscribe(conn_t *c, store_op_t *op)
+{
+    const char *callback, *topic;
+    if (websub_key(op, &callback, &topic) != KW_OK) return op->rc;
+    json_t *jsecret = json_object_get(op->input, "secret");
+    const char *secret = json_string_value(jsecret);
+    json_t *jlease = json_object_get(op->input, "lease_until");
+    if ((jsecret && !json_is_null(jsecret) &&
+         (secret == NULL || strlen(secret) > STORE_WEBSUB_SECRET_MAX)) ||
+        !json_is_integer(jlease)) {
+        core_errors_add(&op->errs, json_is_integer(jlease) ? "secret" : "lease_until",
+                        "malformed");
+        return op->rc = KW_INVALID;
+    }
+    sqlite3_stmt *st = stmt(c, ST_WEBSUB_UPSERT);
+    bind_text(st, 1, callback);
+    bind_text(st, 2, topic);
+    bind_text(st, 3, secret);
+    sqlite3_bind_int64(st, 4, json_integer_value(jlease));
+    sqlite3_bind_int64(st, 5, op->now_ms);
+    if (step_done(st) != KW_OK) {
+        op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+        return op->rc;
+    }
+    return op->rc = KW_OK;
+}
+
+static int op_websub_unsubscribe(conn_t *c, store_op_t *op)
+{
+    const char *callback, *topic;
+    if (websub_key(op, &callback, &topic) != KW_OK) return op->rc;
+    json_t *jlease = json_object_get(op->input, "lease_until");
+    sqlite3_stmt *st = stmt(c, ST_WEBSUB_DELETE);
+    bind_text(st, 1, callback);
+    bind_text(st, 2, topic);
+    if (json_is_integer(jlease)) sqlite3_bind_int64(st, 3, json_integer_value(jlease));
+    if (step_done(st) != KW_OK) {
+        op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+        return op->rc;
+    }
+    if (sqlite3_changes(c->db) == 0) {
+        op_fail(op, KW_NOTFOUND, "no such subscription");
+        return op->rc;
+    }
+    return op->rc = KW_OK;
+}
+
+/* ---- outlet webhook endpoints and their outbox ----
+ *
+ * The API checks an endpoint's fields (the URL's shape and the filters by
+ * the matcher's parser) and sends them canonical; the writer decides who
+ * may do it. Outbox writes come from the engine alone, in batches: one op
+ * per batch of wire events, one per batch of attempt results. */
+
+static store_webhook_t *row_webhook(sqlite3_stmt *st)
+{
+    store_webhook_t *w = kw_calloc(1, sizeof(*w));
+    snprintf(w->id, sizeof(w->id), "%s", col_text(st, 0));
+    snprintf(w->subscriber_id, sizeof(w->subscriber_id), "%s", col_text(st, 1));
+    w->url = col_dup(st, 2);
+    w->secret = col_dup(st, 3);
+    w->filters = col_json(st, 4);
+    snprintf(w->format, sizeof(w->format), "%s", col_text(st, 5));
+    w->paused = col_text(st, 6) && strcmp(col_text(st, 6), "paused") == 0;
+    w->paused_reason = col_dup(st, 7);
+    w->paused_at = sqlite3_column_int64(st, 8);
+    w->after_seq = sqlite3_column_int64(st, 9);
+    w->created_at = sqlite3_column_int64(st, 10);
+    w->updated_at = sqlite3_column_int64(st, 11);
+    /* column 12 is the rowid (list cursor) */
+    w->pending = sqlite3_column_int64(st, 13);
+    return w;
+}
+
+static int load_webhook(conn_t *c, const char *id, store_webhook_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = stmt(c, ST_WEBHOOK_GET);
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = row_webhook(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KW_OK : rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+}
+
+void store_webhook_free(store_webhook_t *w)
+{
+    if (w == NULL) return;
+    free(w->url);
+    free(w->secret);
+    free(w->paused_reason);
+    json_decref(w->filters);
+    free(w);
+}
+
+json_t *store_webhook_json(const store_webhook_t *w)
+{
+    char created[40], updated[40], paused[40];
+    core_time_format_rfc3339(w->created_at, created, sizeof(created));
+    core_time_format_rfc3339(w->updated_at, updated, sizeof(updated));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "id", w->id, "subscriber", w->subscriber_id,
+                          "url", w->url ? w->url : "", "format", w->format);
+    json_object_set_new(o, "filters", w->filters ? json_deep_copy(w->filters) : json_array());
+    json_object_set_new(o, "state", json_string(w->paused ? "paused" : "active"));
+    json_object_set_new(o, "paused_reason",
+                        w->paused_reason ? json_string(w->paused_reason) : json_null());
+    if (w->paused_at) {
+        core_time_format_rfc3339(w->paused_at, paused, sizeof(paused));
+        json_object_set_new(o, "paused_at", json_string(paused));
+    } else {
+        json_object_set_new(o, "paused_at", json_null());
+    }
+    json_object_set_new(o, "pending", json_integer(w->pending));
+    json_object_set_new(o, "created_at", json_string(created));
+    json_object_set_new(o, "updated_at", json_string(updated));
+    return o;
+}
+
+/* Whether who may change endpoint w: its outlet's own token, an editor, an
+ * admin. */
+static int may_manage_webhook(const core_principal_t *who, const store_webhook_t *w)
+{
+    if (who->role == ROLE_EDITOR || who->role == ROLE_ADMIN) return 1;
+    return who->role == ROLE_SUBSCRIBER && who->subscriber_id[0] &&
+           strcmp(who->subscriber_id, w->subscriber_id) == 0;
+}
+
+/* Checks the fields the API made canonical; missing ones keep w's values. */
+static int webhook_apply(store_webhook_t *w, json_t *in, core_errors_t *errs)
+{
+    json_t *v;
+    if ((v = json_object_get(in, "url")) != NULL) {
+        const char *z = json_string_value(v);
+        if (z == NULL || z[0] == '\0' || strlen(z) > STORE_WEBHOOK_URL_MAX)
+            core_errors_add(errs, "url", "missing or too long");
+        else {
+            free(w->url);
+            w->url = kw_strdup(z);
+        }
+    }
+    if ((v = json_object_get(in, "secret")) != NULL) {
+        const char *z = json_string_value(v);
+        if (z == NULL || strncmp(z, "whsec_", 6) != 0 || strlen(z) > 200)
+            core_errors_add(errs, "secret", "malformed");
+        else {
+            free(w->secret);
+            w->secret = kw_strdup(z);
+        }
+    }
+    if ((v = json_object_get(in, "filters")) != NULL) {
+        if (!json_is_array(v) || json_array_size(v) < 1 ||
+            json_array_size(v) > STORE_SUBSCRIBER_FILTERS_MAX)
+            core_errors_add(errs, "filters", "malformed");
+        else {
+            json_decref(w->filters);
+            w->filters = json_deep_copy(v);
+        }
+    }
+    if ((v = json_object_get(in, "format")) != NULL) {
+        const char *z = json_string_value(v);
+        if (z == NULL || (strcmp(z, "ninjs") && strcmp(z, "newsml") && strcmp(z, "json")))
+            core_errors_add(errs, "format", "must be ninjs, newsml or json");
+        else
+            snprintf(w->format, sizeof(w->format), "%s", z);
+    }
+    return errs->count ? KW_INVALID : KW_OK;
+}
+
+static int op_webhook_create(conn_t *c, store_op_t *op)
+{
+    if (op->who.role != ROLE_SUBSCRIBER || op->who.subscriber_id[0] == '\0') {
+        op_fail(op, KW_FORBIDDEN, "only outlets register webhook endpoints");
+        return op->rc;
+    }
+    sqlite3_stmt *st = stmt(c, ST_WEBHOOK_OUTLET);
+    bind_text(st, 1, op->who.subscriber_id);
+    int is_outlet = sqlite3_step(st) == SQLITE_ROW && col_text(st, 0) &&
+                    strcmp(col_text(st, 0), "outlet") == 0;
+    sqlite3_reset(st);
+    if (!is_outlet) {
+        op_fail(op, KW_FORBIDDEN, "only outlets register webhook endpoints");
+        return op->rc;
+    }
+    st = stmt(c, ST_WEBHOOK_COUNT);
+    bind_text(st, 1, op->who.subscriber_id);
+    int64_t count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (count >= STORE_WEBHOOKS_PER_OUTLET) {
+        op_fail(op, KW_CONFLICT, "an outlet has at most 20 endpoints");
+        return op->rc;
+    }
+    store_webhook_t w = {0};
+    snprintf(w.format, sizeof(w.format), "ninjs");
+    if (webhook_apply(&w, op->input, &op->errs) != KW_OK || w.url == NULL || w.secret == NULL ||
+        w.filters == NULL) {
+        if (op->errs.count == 0)
+            core_errors_add(&op->errs, "url", "url, secret and filters are required");
+        free(w.url);
+        free(w.secret);
+        json_decref(w.filters);
+        return op->rc = KW_INVALID;
+    }
+    char id[ID_CHARS + 1];
+    id[0] = 'w';
+    auth_random_id(id + 1, ID_CHARS - 1);
+    st = stmt(c, ST_WEBHOOK_INSERT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, op->who.subscriber_id);
+    bind_text(st, 3, w.url);
+    bind_text(st, 4, w.secret);
+    bind_json(st, 5, w.filters);
+    bind_text(st, 6, w.format);
+    sqlite3_bind_int64(st, 7, op->now_ms);
+    int rc = step_done(st);
+    free(w.url);
+    free(w.secret);
+    json_decref(w.filters);
+    store_webhook_t *row = NULL;
+    if (rc != KW_OK || load_webhook(c, id, &row) != KW_OK) {
+        op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+        return op->rc;
+    }
+    op->output = store_webhook_json(row);
+    store_webhook_free(row);
+    return op->rc = KW_OK;
+}
+
+/* The endpoint named by op->input's id, if who may manage it; anyone else
+ * gets KW_NOTFOUND as for an id that does not exist. */
+static int webhook_for(conn_t *c, store_op_t *op, store_webhook_t **out)
+{
+    const char *id = json_string_value(json_object_get(op->input, "id"));
+    int rc = id ? load_webhook(c, id, out) : KW_NOTFOUND;
+    if (rc == KW_OK && !may_manage_webhook(&op->who, *out)) {
+        store_webhook_free(*out);
+        *out = NULL;
+        rc = KW_NOTFOUND;
+    }
+    if (rc != KW_OK)
+        op_fail(op, rc, rc == KW_NOTFOUND ? "no such endpoint" : sqlite3_errmsg(c->db));
+    return rc;
+}
+
+static int op_webhook_update(conn_t *c, store_op_t *op)
+{
+    store_webhook_t *w;
+    if (webhook_for(c, op, &w) != KW_OK) return op->rc;
+    if (webhook_apply(w, op->input, &op->errs) != KW_OK) {
+        store_webhook_free(w);
+        return op->rc = KW_INVALID;
+    }
+    int resume = json_is_true(json_object_get(op->input, "resume"));
+    if (resume) {
+        w->paused = 0;
+        free(w->paused_reason);
+        w->paused_reason = NULL;
+        w->paused_at = 0;
+        sqlite3_stmt *rq = stmt(c, ST_WEBHOOK_REQUEUE);
+        bind_text(rq, 1, w->id);
+        sqlite3_bind_int64(rq, 2, op->now_ms);
+        if (step_done(rq) != KW_OK) goto failed;
+    }
+    sqlite3_stmt *st = stmt(c, ST_WEBHOOK_UPDATE);
+    bind_text(st, 1, w->id);
+    bind_text(st, 2, w->url);
+    bind_text(st, 3, w->secret);
+    bind_json(st, 4, w->filters);
+    bind_text(st, 5, w->format);
+    bind_text(st, 6, w->paused ? "paused" : "active");
+    bind_text(st, 7, w->paused_reason);
+    bind_ms(st, 8, w->paused_at);
+    sqlite3_bind_int64(st, 9, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    store_webhook_t *row = NULL;
+    if (load_webhook(c, w->id, &row) != KW_OK) goto failed;
+    op->output = store_webhook_json(row);
+    store_webhook_free(row);
+    store_webhook_free(w);
+    return op->rc = KW_OK;
+failed:
+    store_webhook_free(w);
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_webhook_delete(conn_t *c, store_op_t *op)
+{
+    store_webhook_t *w;
+    if (webhook_for(c, op, &w) != KW_OK) return op->rc;
+    static const stmt_id_t purge[] = {ST_WEBHOOK_PURGE_LOG, ST_WEBHOOK_PURGE, ST_WEBHOOK_DELETE};
+    for (size_t i = 0; i < KW_ARRAY_SIZE(purge); i++) {
+        sqlite3_stmt *st = stmt(c, purge[i]);
+        bind_text(st, 1, w->id);
+        if (step_done(st) != KW_OK) {
+            store_webhook_free(w);
+            op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+            return op->rc;
+        }
+    }
+    op->output = store_webhook_json(w);
+    store_webhook_free(w);
+    return op->rc = KW_OK;
+}
+
+static int op_webhook_enqueue(conn_t *c, store_op_t *op)
+{
+    json_t *through = json_object_get(op->input, "through");
+    json_t *payloads = json_object_get(op->input, "payloads");
+    json_t *deliveries = json_object_get(op->input, "deliveries");
+    if (!json_is_integer(through) || !json_is_array(payloads) || !json_is_array(deliveries)) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(payloads, i, v)
+    {
+        json_t *body = json_object_get(v, "body");
+        sqlite3_stmt *st = stmt(c, ST_WEBHOOK_PAYLOAD_PUT);
+        sqlite3_bind_int64(st, 1, json_integer_value(json_object_get(v, "seq")));
+        bind_text(st, 2, json_string_value(json_object_get(v, "format")));
+        sqlite3_bind_blob(st, 3, json_string_value(body) ? json_string_value(body) : "",
+                          (int)json_string_length(body), SQLITE_TRANSIENT);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    json_array_foreach(deliveries, i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_WEBHOOK_DELIVERY_PUT);
+        bind_text(st, 1, json_string_value(json_object_get(v, "endpoint")));
+        sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(v, "seq")));
+        bind_text(st, 3, json_string_value(json_object_get(v, "kind")));
+        bind_text(st, 4, json_string_value(json_object_get(v, "release_id")));
+        sqlite3_bind_int64(st, 5, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    char seq[32];
+    snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(through));
+    sqlite3_stmt *st = stmt(c, ST_META_SET);
+    bind_text(st, 1, "webhook_seq");
+    bind_text(st, 2, seq);
+    if (step_done(st) != KW_OK) goto failed;
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_webhook_results(conn_t *c, store_op_t *op)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(op->input, "attempts"), i, v)
+    {
+        const char *endpoint = json_string_value(json_object_get(v, "endpoint"));
+        int64_t seq = json_integer_value(json_object_get(v, "seq"));
+        json_t *status = json_object_get(v, "status");
+        const char *error = json_string_value(json_object_get(v, "error"));
+        int64_t at = json_integer_value(json_object_get(v, "at"));
+        int delivered = json_is_true(json_object_get(v, "delivered"));
+        sqlite3_stmt *st = stmt(c, ST_WEBHOOK_ATTEMPT_PUT);
+        bind_text(st, 1, endpoint);
+        sqlite3_bind_int64(st, 2, seq);
+        sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(v, "attempt")));
+        sqlite3_bind_int64(st, 4, at);
+        if (json_is_integer(status)) sqlite3_bind_int64(st, 5, json_integer_value(status));
+        bind_text(st, 6, error);
+        sqlite3_bind_int64(st, 7, json_integer_value(json_object_get(v, "elapsed_ms")));
+        if (step_done(st) != KW_OK) goto failed;
+        st = stmt(c, ST_WEBHOOK_DELIVERY_SET);
+        bind_text(st, 1, endpoint);
+        sqlite3_bind_int64(st, 2, seq);
+        bind_text(st, 3, delivered ? "delivered" : "pending");
+        sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(v, "attempt")));
+        sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(v, "next_at")));
+        bind_ms(st, 6, delivered ? 0 : json_integer_value(json_object_get(v, "first_failed_at")));
+        bind_ms(st, 7, delivered ? at : 0);
+        if (json_is_integer(status)) sqlite3_bind_int64(st, 8, json_integer_value(status));
+        bind_text(st, 9, error);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    json_array_foreach(json_object_get(op->input, "pauses"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_WEBHOOK_PAUSE);
+        bind_text(st, 1, json_string_value(json_object_get(v, "endpoint")));
+        bind_text(st, 2, json_string_value(json_object_get(v, "reason")));
+        sqlite3_bind_int64(st, 3, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
 static int op_run(store_t *s, conn_t *c, store_op_t *op)
 {
     op->now_ms = kw_now_ms();
@@ -1447,6 +1977,20 @@ static int op_run(store_t *s, conn_t *c, store_op_t *op)
         return op_subscriber_update(c, op);
     case STORE_OP_SUBSCRIBER_DELETE:
         return op_subscriber_delete(c, op);
+    case STORE_OP_WEBSUB_SUBSCRIBE:
+        return op_websub_subscribe(c, op);
+    case STORE_OP_WEBSUB_UNSUBSCRIBE:
+        return op_websub_unsubscribe(c, op);
+    case STORE_OP_WEBHOOK_CREATE:
+        return op_webhook_create(c, op);
+    case STORE_OP_WEBHOOK_UPDATE:
+        return op_webhook_update(c, op);
+    case STORE_OP_WEBHOOK_DELETE:
+        return op_webhook_delete(c, op);
+    case STORE_OP_WEBHOOK_ENQUEUE:
+        return op_webhook_enqueue(c, op);
+    case STORE_OP_WEBHOOK_RESULTS:
+        return op_webhook_results(c, op);
     }
     return op->rc = KW_INVALID;
 }
@@ -1935,6 +2479,29 @@ int store_subscriber_list(store_t *s, const char *kind, int64_t cursor, size_t l
     return KW_OK;
 }
 
+/* ---- WebSub subscriptions (reads) ---- */
+
+int store_websub_each(store_t *s, store_websub_fn fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBSUB_ALL);
+    int rc, result = KW_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_websub_t sub = {
+            .callback = col_text(st, 0),
+            .topic = col_text(st, 1),
+            .secret = col_text(st, 2),
+            .lease_until = sqlite3_column_int64(st, 3),
+            .created_at = sqlite3_column_int64(st, 4),
+        };
+        if (sub.callback == NULL || sub.topic == NULL) continue;
+        result = fn(&sub, arg);
+        if (result != KW_OK) break;
+    }
+    if (result == KW_OK && rc != SQLITE_DONE) result = KW_ERROR;
+    sqlite3_reset(st);
+    return result;
+}
+
 void store_get_stats(store_t *s, store_stats_t *out)
 {
     pthread_mutex_lock(&s->lock);
@@ -1967,4 +2534,171 @@ int store_meta_set(store_t *s, const char *key, const char *value)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? KW_OK : KW_ERROR;
+}
+
+/* ---- outlet webhook endpoints and their outbox (reads) ---- */
+
+int store_webhook_get(store_t *s, const char *id, store_webhook_t **out)
+{
+    return load_webhook(&s->reader, id, out);
+}
+
+int store_webhook_list(store_t *s, const char *subscriber_id, int64_t cursor, size_t limit,
+                       store_webhook_t ***out, size_t *n, int64_t *next_cursor)
+{
+    if (limit == 0) limit = 20;
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOKS_PAGE);
+    bind_text(st, 1, subscriber_id);
+    sqlite3_bind_int64(st, 2, cursor);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+    store_webhook_t **items = kw_calloc(limit + 1, sizeof(*items));
+    size_t count = 0;
+    int64_t last_rowid = 0;
+    int rc;
+    *next_cursor = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == limit) {
+            *next_cursor = last_rowid;
+            break;
+        }
+        items[count++] = row_webhook(st);
+        last_rowid = sqlite3_column_int64(st, 12);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (size_t i = 0; i < count; i++) store_webhook_free(items[i]);
+        free(items);
+        *out = NULL;
+        *n = 0;
+        return KW_ERROR;
+    }
+    *out = items;
+    *n = count;
+    return KW_OK;
+}
+
+int store_webhooks_each(store_t *s, store_webhook_fn fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOKS_ALL);
+    int rc, result = KW_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_webhook_t *w = row_webhook(st);
+        result = fn(w, arg);
+        store_webhook_free(w);
+        if (result != KW_OK) break;
+    }
+    if (result == KW_OK && rc != SQLITE_DONE) result = KW_ERROR;
+    sqlite3_reset(st);
+    return result;
+}
+
+int store_webhook_next(store_t *s, const char *endpoint_id, int64_t after,
+                       store_webhook_delivery_t *out)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOK_NEXT);
+    bind_text(st, 1, endpoint_id);
+    sqlite3_bind_int64(st, 2, after);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->seq = sqlite3_column_int64(st, 0);
+        snprintf(out->kind, sizeof(out->kind), "%s", col_text(st, 1));
+        snprintf(out->release_id, sizeof(out->release_id), "%s", col_text(st, 2));
+        out->attempts = sqlite3_column_int(st, 3);
+        out->next_at = sqlite3_column_int64(st, 4);
+        out->first_failed_at = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KW_OK : rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+}
+
+int store_webhook_payload(store_t *s, int64_t seq, const char *format, kw_buf_t *out)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOK_PAYLOAD_GET);
+    sqlite3_bind_int64(st, 1, seq);
+    bind_text(st, 2, format);
+    int rc = KW_NOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        kw_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        rc = KW_OK;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* An RFC 3339 string for ms, or null for 0. */
+static json_t *json_time_or_null(int64_t ms)
+{
+    if (ms == 0) return json_null();
+    char buf[40];
+    core_time_format_rfc3339(ms, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+json_t *store_webhook_deliveries(store_t *s, const char *endpoint_id, int64_t cursor,
+                                 size_t limit, int64_t *next_cursor)
+{
+    json_t *items = json_array();
+    *next_cursor = 0;
+    if (limit == 0) limit = 20;
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOK_LOG_PAGE);
+    bind_text(st, 1, endpoint_id);
+    sqlite3_bind_int64(st, 2, cursor);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        if (json_array_size(items) == limit) {
+            *next_cursor = json_integer_value(
+                json_object_get(json_array_get(items, limit - 1), "seq"));
+            break;
+        }
+        char id[80];
+        snprintf(id, sizeof(id), "evt_%lld_%s", (long long)seq, endpoint_id);
+        const char *state = col_text(st, 3) ? col_text(st, 3) : "pending";
+        int pending = strcmp(state, "pending") == 0;
+        json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:i}", "id", id, "seq", (json_int_t)seq,
+                              "kind", col_text(st, 1) ? col_text(st, 1) : "", "release_id",
+                              col_text(st, 2) ? col_text(st, 2) : "", "state", state, "attempts",
+                              sqlite3_column_int(st, 4));
+        json_object_set_new(o, "created_at", json_time_or_null(sqlite3_column_int64(st, 5)));
+        json_object_set_new(o, "next_attempt_at",
+                            pending ? json_time_or_null(sqlite3_column_int64(st, 6)) : json_null());
+        json_object_set_new(o, "delivered_at", json_time_or_null(sqlite3_column_int64(st, 7)));
+        json_object_set_new(o, "log", json_array());
+        json_array_append_new(items, o);
+    }
+    sqlite3_reset(st);
+    /* The attempts of each delivery on the page (a second statement: the
+     * first is done with). */
+    size_t i;
+    json_t *o;
+    json_array_foreach(items, i, o)
+    {
+        json_t *log = json_object_get(o, "log");
+        st = stmt(&s->reader, ST_WEBHOOK_LOG_ATTEMPTS);
+        bind_text(st, 1, endpoint_id);
+        sqlite3_bind_int64(st, 2, json_integer_value(json_object_get(o, "seq")));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *a = json_pack("{s:i}", "attempt", sqlite3_column_int(st, 0));
+            json_object_set_new(a, "at", json_time_or_null(sqlite3_column_int64(st, 1)));
+            json_object_set_new(a, "status", sqlite3_column_type(st, 2) == SQLITE_NULL
+                                                 ? json_null()
+                                                 : json_integer(sqlite3_column_int(st, 2)));
+            json_object_set_new(a, "error",
+                                col_text(st, 3) ? json_string(col_text(st, 3)) : json_null());
+            json_object_set_new(a, "elapsed_ms", json_integer(sqlite3_column_int64(st, 4)));
+            json_array_append_new(log, a);
+        }
+        sqlite3_reset(st);
+    }
+    return items;
+}
+
+int64_t store_webhook_pending_total(store_t *s)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_WEBHOOK_PENDING_ALL);
+    int64_t n = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
 }

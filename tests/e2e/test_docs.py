@@ -292,6 +292,39 @@ def tell_the_story(server, rec):
     rec("GET", "/v1/subscribers?limit=1", token=ed)
     rec("DELETE", f"/v1/subscribers/{sub}", token=stok)
     rec("GET", "/v1/me", token=stok)
+    tell_the_webhooks_story(server, rec, iss, ed)
+
+
+def tell_the_webhooks_story(server, rec, iss, ed):
+    """Webhook endpoints: an outlet registers one, reads it and its log,
+    changes, resumes and deletes it. (No --webhook-allow here: the second
+    endpoint's name resolves to loopback, so its attempt is refused at
+    once, which fills the log without a receiver.)"""
+    import time
+    _, o = rec("POST", "/v1/subscribers", {"kind": "outlet", "name": "Portal Berita Nusantara",
+                                           "filters": [{}]})
+    otok = o["token"]
+    _, made = rec("POST", "/v1/endpoints", {
+        "url": "https://news.example.com/hooks/kawat",
+        "filter": {"languages": ["id", "en"], "sectors": ["Business"]}, "format": "ninjs"},
+        token=otok)
+    eid = made["endpoint"]["id"]
+    rec("POST", "/v1/endpoints", {"url": "http://127.0.0.1:8080/hook", "secret": "whsec_c2hvcnQ=",
+                                  "format": "rss"}, token=otok)
+    rec("GET", "/v1/endpoints", token=otok)
+    _, local = rec("POST", "/v1/endpoints", {"url": "http://localhost:9/hook"}, token=otok)
+    rec("GET", f"/v1/endpoints/{eid}", token=otok)
+    rec("GET", f"/v1/endpoints/{eid}")
+    rec("PATCH", f"/v1/endpoints/{eid}", {"format": "json"}, token=otok)
+    rec("POST", f"/v1/endpoints/{eid}/resume", token=otok)
+    server.publish(iss, ed, headline="Gayo Lestari opens a roastery in Takengon")
+    lid = local["endpoint"]["id"]
+    for _ in range(100):
+        _, log = rec("GET", f"/v1/endpoints/{lid}/deliveries?limit=1", token=otok)
+        if log["items"] and log["items"][0]["log"]:
+            break
+        time.sleep(0.05)
+    rec("DELETE", f"/v1/endpoints/{eid}", token=otok)
 
 
 @pytest.fixture
