@@ -5,6 +5,7 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_time.h"
+#include "feeds/feeds.h"
 #include "match/match.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct api_waiter_s {
     match_filter_t filter;
     int64_t after;
     size_t limit;
+    int ninjs;
     api_waiter_t *next;
     api_waiter_t *prev;
 };
@@ -78,7 +80,7 @@ static int parse_int(const char *v, long long lo, long long hi, long long *out)
  * *scanned to the highest sequence looked at (so a filtered client can move
  * past events that did not match). */
 static json_t *wire_collect(kawat_app_t *app, const match_filter_t *f, int64_t after, size_t limit,
-                            int64_t *scanned)
+                            int ninjs, int64_t *scanned)
 {
     json_t *events = json_array();
     *scanned = after;
@@ -89,6 +91,13 @@ static json_t *wire_collect(kawat_app_t *app, const match_filter_t *f, int64_t a
         for (size_t i = 0; i < n && json_array_size(events) < limit; i++) {
             *scanned = ev[i].seq;
             if (!filter_match(f, ev[i].release)) continue;
+            if (ninjs) {
+                /* The live streams' payload: {seq, kind, id, item}. */
+                json_t *e = feeds_ninjs_event(ev[i].release, ev[i].seq, ev[i].kind, app->base_url,
+                                              app->wire_name, NULL);
+                if (e) json_array_append_new(events, e);
+                continue;
+            }
             char at[40];
             core_time_format_rfc3339(ev[i].at, at, sizeof(at));
             json_array_append_new(
@@ -143,7 +152,7 @@ static void waiter_timeout(uv_timer_t *t)
 
 void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
-    static const char *const allowed[] = {"after", "limit", "wait", "language",
+    static const char *const allowed[] = {"after",  "limit",  "wait",    "format", "language",
                                           "sector", "region", "issuer", "keyword", NULL};
     net_params_t p;
     match_filter_t f;
@@ -168,10 +177,20 @@ void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *
         api_problem_field(req, 400, "wait", msg);
         goto done;
     }
+    int ninjs = 0;
+    if ((v = net_query_get(&p, "format")) != NULL) {
+        if (strcmp(v, "ninjs") == 0) {
+            ninjs = 1;
+        } else if (strcmp(v, "json") != 0) {
+            api_problem_field(req, 400, "format", "must be json or ninjs");
+            goto done;
+        }
+    }
     if (filter_parse(app, req, &p, &f) != KW_OK) goto done;
 
     int64_t scanned;
-    json_t *events = limit ? wire_collect(app, &f, after, (size_t)limit, &scanned) : json_array();
+    json_t *events =
+        limit ? wire_collect(app, &f, after, (size_t)limit, ninjs, &scanned) : json_array();
     if (!limit) scanned = after;
     if (json_array_size(events) || wait == 0 || limit == 0 || app->stopping) {
         wire_answer(app, req, events, scanned);
@@ -187,6 +206,7 @@ void api_wire_get(kawat_app_t *app, net_request_t *req, const core_principal_t *
     match_filter_init(&f);
     w->after = scanned;
     w->limit = (size_t)limit;
+    w->ninjs = ninjs;
     uv_timer_init(app->loop, &w->timer);
     w->timer.data = w;
     uv_timer_start(&w->timer, waiter_timeout, (uint64_t)wait * 1000, 0);
@@ -205,7 +225,7 @@ void api_wire_notify(kawat_app_t *app)
     while (w) {
         api_waiter_t *next = w->next;
         int64_t scanned;
-        json_t *events = wire_collect(app, &w->filter, w->after, w->limit, &scanned);
+        json_t *events = wire_collect(app, &w->filter, w->after, w->limit, w->ninjs, &scanned);
         if (json_array_size(events) || !net_request_alive(w->req)) {
             net_request_t *req = w->req;
             waiter_unlink(w);

@@ -249,3 +249,22 @@ def test_wire_takes_the_streams_keyword_filter(server, issuer, editor):
     assert [e["seq"] for e in r.json()["events"]] == [b["seq"]]
     r = server.get("/v1/wire?after=0&keyword=" + "x" * 500)
     assert r.status == 400 and r.json()["field"].startswith("keyword")
+
+
+def test_wire_in_ninjs(server, issuer, editor):
+    """An outlet catching up can take the wire in ninjs, as the streams
+    send it; withdrawals are canceled tombstones."""
+    import check_ninjs
+    rel = server.publish(issuer, editor, headline="Ninjs on the wire", language="id")
+    server.post(f"/v1/releases/{rel['id']}/withdraw", {"reason": "Error"}, token=issuer)
+    r = server.get("/v1/wire?after=0&format=ninjs&language=id")
+    assert r.status == 200, r
+    events = r.json()["events"]
+    assert [e["kind"] for e in events] == ["publish", "withdrawal"]
+    for e in events:
+        assert e["id"] == rel["id"]
+        check_ninjs.validate(e["item"])
+    assert events[1]["item"]["pubStatus"] == "canceled"
+    assert "headlines" not in events[1]["item"]
+    r = server.get("/v1/wire?format=newsml")
+    assert r.status == 400 and r.json()["field"] == "format"
