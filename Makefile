@@ -86,6 +86,7 @@ run: deps
 
 bench: deps all
 	sh bench/run.sh $(CURDIR)/$(BUILD)/kawat
+	sh bench/webhooks.sh $(CURDIR)/$(BUILD)/kawat
 
 # Coverage-guided fuzzing of the parsers (libFuzzer is clang's). Not part of
 # `make check`: run it after changing a parser. FUZZ_TIME seconds each.
