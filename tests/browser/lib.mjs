@@ -1,6 +1,8 @@
 // lib.mjs -- what the browser and stream tests share: ports, waiting for
-// kawat to answer, sleeping.
+// kawat to answer, sleeping, the server's environment, tokens and API calls.
+import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { promisify } from 'node:util';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -97,4 +99,36 @@ export function harness(timeoutMs) {
     await finish();
   };
   return h;
+}
+
+// The environment kawat runs with in tests: no KAWAT_* setting leaks in
+// from the caller's shell; sanitizers report leaks and stacks.
+export function serverEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('KAWAT_')) delete env[k];
+  env.ASAN_OPTIONS ??= 'detect_leaks=1';
+  env.UBSAN_OPTIONS ??= 'print_stacktrace=1';
+  return env;
+}
+
+// A new API token from `kawat token create` on the data folder.
+export async function makeToken(kawat, cwd, data, role, name) {
+  const args = ['token', 'create', '--data', data, '--role', role];
+  if (name) args.push('--name', name);
+  const { stdout } = await promisify(execFile)(kawat, args, { cwd, env: serverEnv() });
+  return stdout.trim();
+}
+
+// One API call: {status, json (null if the answer is not JSON), text}.
+export async function apiCall(base, method, p, body, token) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(base + p, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, json, text };
 }

@@ -12,13 +12,15 @@
 // any failure. The server is always stopped (SIGTERM) and temp folders
 // removed; the whole run is bounded by GLOBAL_TIMEOUT_MS.
 
-import { freePort, harness, sleep, stopProcess, waitHealthy } from './lib.mjs';
-import { spawn, execFile } from 'node:child_process';
+import {
+  apiCall, freePort, harness, makeToken as libMakeToken, serverEnv, sleep, stopProcess,
+  waitHealthy,
+} from './lib.mjs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,13 +81,6 @@ async function cleanup() {
   return rc;
 }
 
-function serverEnv() {
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('KAWAT_')) delete env[k];
-  env.ASAN_OPTIONS ??= 'detect_leaks=1';
-  env.UBSAN_OPTIONS ??= 'print_stacktrace=1';
-  return env;
-}
 
 // ---- the API -------------------------------------------------------------
 
@@ -94,23 +89,11 @@ let DATA = '';
 const tokens = {};
 
 async function makeToken(role, name) {
-  const args = ['token', 'create', '--data', DATA, '--role', role];
-  if (name) args.push('--name', name);
-  const { stdout } = await promisify(execFile)(KAWAT, args, { cwd: ROOT, env: serverEnv() });
-  return stdout.trim();
+  return libMakeToken(KAWAT, ROOT, DATA, role, name);
 }
 
 async function api(method, p, body, token) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(BASE + p, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: r.status, json, text };
+  return apiCall(BASE, method, p, body, token);
 }
 
 // Create, submit and approve; returns the published release.
