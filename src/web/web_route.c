@@ -187,6 +187,19 @@ static void month_range(int64_t y, unsigned m, int64_t *from, int64_t *until)
              DAY_MS;
 }
 
+/* The public releases published in month m of year y (at most
+ * SITEMAP_MAX) and the newest change among them. */
+static void month_releases(kawat_app_t *app, int64_t y, unsigned m, core_release_t ***items,
+                           size_t *n, int64_t *lastmod)
+{
+    store_query_t q = {.scope = STORE_SCOPE_PUBLIC};
+    month_range(y, m, &q.published_from, &q.published_until);
+    read_all(app, &q, SITEMAP_MAX, items, n);
+    *lastmod = 0;
+    for (size_t k = 0; k < *n; k++)
+        if (release_modified((*items)[k]) > *lastmod) *lastmod = release_modified((*items)[k]);
+}
+
 static void month_of(int64_t ms, char *out, size_t size)
 {
     int64_t y;
@@ -213,16 +226,10 @@ static void serve_sitemap_index(kawat_app_t *app, net_request_t *req)
         int64_t y;
         unsigned m, dd;
         core_time_civil_from_days(day / DAY_MS, &y, &m, &dd);
-        int64_t from, until;
-        month_range(y, m, &from, &until);
-        store_query_t q = {.scope = STORE_SCOPE_PUBLIC, .published_from = from,
-                           .published_until = until};
         core_release_t **items = NULL;
         size_t n = 0;
-        read_all(app, &q, SITEMAP_MAX, &items, &n);
-        int64_t lastmod = 0;
-        for (size_t k = 0; k < n; k++)
-            if (release_modified(items[k]) > lastmod) lastmod = release_modified(items[k]);
+        int64_t lastmod;
+        month_releases(app, y, m, &items, &n, &lastmod);
         free_items(items, n);
         snprintf(months[nm].month, sizeof(months[nm].month), "%s", mon);
         months[nm].lastmod_ms = lastmod;
@@ -254,21 +261,15 @@ static void serve_sitemap_month(kawat_app_t *app, net_request_t *req, kw_str_t n
     m = (unsigned)atoi(z + 5);
     if (y < 1970 || m < 1 || m > 12 || req->query.len) goto not_found;
     {
-        int64_t from, until;
-        month_range(y, m, &from, &until);
-        store_query_t q = {.scope = STORE_SCOPE_PUBLIC, .published_from = from,
-                           .published_until = until};
         core_release_t **items = NULL;
         size_t n = 0;
-        read_all(app, &q, SITEMAP_MAX, &items, &n);
+        int64_t lastmod;
+        month_releases(app, y, m, &items, &n, &lastmod);
         if (n == 0) {
             free(items);
             goto not_found;
         }
         json_t **tr = translations_of(app, items, n);
-        int64_t lastmod = 0;
-        for (size_t k = 0; k < n; k++)
-            if (release_modified(items[k]) > lastmod) lastmod = release_modified(items[k]);
         kw_buf_t b = {0};
         feeds_sitemap_urls(app->base_url, items, n, tr, &b);
         /* Any event may change a translation's alternates: a month's
