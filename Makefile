@@ -69,6 +69,7 @@ browser: $(BUILD)/asan/kawat
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/run.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/stream.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/portal.mjs
+	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/accounts.mjs
 
 # The one command that proves the tree: deps, -Werror release build, the
 # sanitizer build, then unit, end-to-end and browser tests against it.
@@ -87,6 +88,7 @@ run: deps
 bench: deps all
 	sh bench/run.sh $(CURDIR)/$(BUILD)/kawat
 	sh bench/webhooks.sh $(CURDIR)/$(BUILD)/kawat
+	sh bench/mail.sh $(CURDIR)/$(BUILD)/kawat
 
 # Coverage-guided fuzzing of the parsers (libFuzzer is clang's). Not part of
 # `make check`: run it after changing a parser. FUZZ_TIME seconds each.

@@ -49,6 +49,20 @@ typedef struct kawat_app_s {
     char *webhook_allow;
     /* The outlet webhook engine (deliver/webhook.h), NULL when not running. */
     void *webhooks;
+    /* The e-mail alerts engine (deliver/mail.h), NULL when not running. */
+    void *mail;
+    /* The distribution-report aggregate (deliver/report.h), NULL when not
+     * running; engines count through report_count(app, ...). */
+    struct report_s *report;
+    /* Mail to people (web_account.c: password reset and invitation links).
+     * The e-mail engine sets send_mail when it can send (NULL until then):
+     * to, subject and text are UTF-8, language the mail's BCP 47 tag; it
+     * returns KW_OK once the mail is queued. Without it, such mails are
+     * appended to the file mail_log (--mail-log), or to standard error
+     * when that is NULL too (development only: the links are secrets). */
+    int (*send_mail)(struct kawat_app_s *app, const char *to, const char *language,
+                     const char *subject, const char *text);
+    char *mail_log;
 
     /* counters for /metrics */
     uint64_t releases_created;
@@ -86,9 +100,12 @@ void api_problem_field(net_request_t *req, int status, const char *field, const 
  * the id never existed or is not visible to the caller. */
 void api_not_found(net_request_t *req);
 
-/* Resolves the caller from "Authorization: Bearer ...". Returns KW_OK with
- * who->role ROLE_NONE when there is no header; KW_FORBIDDEN (after sending
- * a 401 problem) when the header is malformed or the token unknown. */
+/* Resolves the caller from "Authorization: Bearer ...", or without that
+ * header from a browser's session cookie (web_session_authenticate).
+ * Returns KW_OK with who->role ROLE_NONE when there is neither;
+ * KW_FORBIDDEN (after sending a 401 problem) when the header is malformed
+ * or the token unknown, or (403) when a cookie-authenticated unsafe
+ * request lacks its X-CSRF-Token. */
 int api_authenticate(kawat_app_t *app, net_request_t *req, core_principal_t *who);
 
 /* Parses the query; on error sends a 400 naming the parameter and returns
@@ -168,10 +185,31 @@ void api_endpoints_deliveries(kawat_app_t *app, net_request_t *req, const core_p
 void api_endpoint_not_found(net_request_t *req);
 void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *who);
 
+/* ---- distribution reports (api_report.c) ---- */
+/* GET /v1/releases/{id}/report[?format=json|html]: the release's issuer,
+ * editors and admins; anyone else gets api_not_found. */
+void api_report_get(kawat_app_t *app, net_request_t *req, const core_principal_t *who,
+                    const char *id);
+
 /* Called on the loop after any committed op that appended wire events,
  * changed schedules or changed a subscriber: wakes long polls, re-arms the
  * scheduler and tells the stream engine (app->on_subscriber). */
 void api_after_write(kawat_app_t *app, store_op_t *op);
+
+/* ---- e-mail alerts: sign-ups (api_signups.c; the engine is deliver/mail.h) ---- */
+/* POST /v1/signups: anyone; 202 and a confirmation mail (503 without --smtp). */
+void api_signups_create(kawat_app_t *app, net_request_t *req);
+/* Checks a sign-up {email, name?, language, beats, timing} and returns the
+ * store's input {email, name?, language, timing, filters} (beats in
+ * canonical form), or NULL with every problem in errs (fields "email",
+ * "beats[0].sectors[1]", ...). */
+json_t *api_signup_input(kawat_app_t *app, json_t *in, core_errors_t *errs);
+/* Whether the client at ip may sign up now (a token bucket per address). */
+int api_signup_rate_ok(const char *ip);
+/* Queues the STORE_OP_MAIL_SIGNUP of input (taken) for ip; done as for
+ * store_submit (KW_CONFLICT: the address's hourly limit). */
+void api_signup_submit(kawat_app_t *app, json_t *input, const char *ip, store_done_fn done,
+                       void *arg);
 
 /* ---- serving (api_serve.c) and demo content (api_demo.c) ---- */
 int api_serve_main(int argc, char **argv);

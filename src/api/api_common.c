@@ -2,6 +2,7 @@
  * documents, authentication by bearer token, query and body parsing. */
 #include "api/api.h"
 #include "auth/auth.h"
+#include "web/web.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,8 @@ int api_authenticate(kawat_app_t *app, net_request_t *req, core_principal_t *who
     memset(who, 0, sizeof(*who));
     who->role = ROLE_NONE;
     const kw_str_t *h = net_request_header(req, "authorization");
-    if (h == NULL) return KW_OK;
+    /* No token: a browser's session cookie, if any (CSRF checked there). */
+    if (h == NULL) return web_session_authenticate(app, req, who);
     if (h->len < 8 || strncasecmp(h->data, "Bearer ", 7) != 0) {
         app->auth_failures++;
         api_problem(req, 401, "unauthorized", "Unauthorized",

@@ -4,6 +4,7 @@
 #include "core/core_lang.h"
 #include "core/core_region.h"
 #include "core/core_sector.h"
+#include "deliver/mail.h"
 #include "deliver/webhook.h"
 #include "feeds/feeds_websub.h"
 #include "net/stream.h"
@@ -285,6 +286,7 @@ void api_metrics(kawat_app_t *app, net_request_t *req, const core_principal_t *w
                       (unsigned long long)(wh.endpoints - wh.paused),
                       (unsigned long long)wh.paused);
     }
+    mail_metrics(app, &b);
     net_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                 "Cache-Control: no-store\r\n", b.data, b.len);
     kw_buf_free(&b);
@@ -301,6 +303,7 @@ void api_after_write(kawat_app_t *app, store_op_t *op)
         if (app->websub) feeds_websub_wire_advanced(app);
     }
     if (app->webhooks) webhook_after_write(app, op); /* wire events, deleted outlets */
+    if (app->mail) mail_after_write(app, op); /* wire events, embargoes, journalists */
     if (op->kind == STORE_OP_RELEASE_ACT && op->release &&
         (op->release->state == REL_SCHEDULED || op->release->state == REL_EMBARGOED ||
          op->action == ACT_WITHDRAW || op->action == ACT_REJECT))

@@ -24,6 +24,7 @@ static const api_route_info_t routes[] = {
     {"GET", "/v1/releases/{id}", "One release"},
     {"PATCH", "/v1/releases/{id}", "Edit a draft or rejected release (issuer)"},
     {"GET", "/v1/releases/{id}/versions", "A release's earlier versions"},
+    {"GET", "/v1/releases/{id}/report", "Distribution report: deliveries per channel, language, country, minute (issuer, editor; ?format=html)"},
     {"POST", "/v1/releases/{id}/submit", "Send a draft to review (issuer)"},
     {"POST", "/v1/releases/{id}/approve", "Approve: publish now or at its time (editor)"},
     {"POST", "/v1/releases/{id}/reject", "Reject with a reason (editor)"},
@@ -45,7 +46,25 @@ static const api_route_info_t routes[] = {
     {"DELETE", "/v1/endpoints/{id}", "Delete a webhook endpoint with its outbox and log"},
     {"POST", "/v1/endpoints/{id}/resume", "Resume a paused webhook endpoint; what is pending goes out"},
     {"GET", "/v1/endpoints/{id}/deliveries", "A webhook endpoint's delivery log, newest first, with attempts"},
+    {"POST", "/v1/signups", "A journalist asks for e-mail alerts on beats; a confirmation mail follows"},
     {"POST", "/websub", "WebSub hub: subscribe or unsubscribe a callback to a feed (W3C WebSub)"},
+    {"GET", "/login", "Log-in page for people (e-mail and password); ?next= a path on this site"},
+    {"POST", "/login", "Log in: a new session cookie and 303 to next; 401, 422, 429 when locked"},
+    {"POST", "/logout", "Log out: ends the session (form with its CSRF token)"},
+    {"GET", "/account", "The logged-in person's account: name, e-mail, role; log-out"},
+    {"GET", "/reset", "Password reset: ask for a link by e-mail"},
+    {"POST", "/reset", "Send a reset link (1 h, single use); the same answer for any address"},
+    {"GET", "/reset/{token}", "Choose a new password with a reset link"},
+    {"POST", "/reset/{token}", "Set the new password (12+ characters); ends all the user's sessions"},
+    {"GET", "/admin/invites", "Invite issuers and editors, with the recent invitations (admin)"},
+    {"POST", "/admin/invites", "Invite an issuer (with its organization) or an editor by e-mail (admin)"},
+    {"GET", "/invite/{token}", "Accept an invitation: choose a name and password"},
+    {"POST", "/invite/{token}", "Create the invited account and log in (link single use, 7 days)"},
+    {"GET", "/signup", "The e-mail alerts sign-up form for journalists"},
+    {"POST", "/signup", "Send the sign-up form: a confirmation mail follows"},
+    {"GET", "/confirm", "Open a sign-up's confirmation link (?token=): the alerts start"},
+    {"GET", "/unsubscribe", "An alert mail's unsubscribe link (?token=): asks to confirm"},
+    {"POST", "/unsubscribe", "Unsubscribe at once (RFC 8058 one-click, ?token=)"},
     {"GET", "/", "The home page in the default language"},
     {"GET", "/{language}/", "The latest releases in a language"},
     {"GET", "/{language}/sectors/{slug}/", "A language's releases in one sector"},
@@ -192,6 +211,10 @@ static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
         if (is_get(req)) { api_me(app, req, &who); return; }
         { method_not_allowed(req, "GET, HEAD"); return; }
     }
+    if (n == 2 && kw_str_eq(a, "signups")) {
+        if (req->method == HTTP_POST) { api_signups_create(app, req); return; }
+        { method_not_allowed(req, "POST"); return; }
+    }
     if (n == 2 && kw_str_eq(a, "subscribers")) {
         if (req->method == HTTP_POST) { api_subscribers_create(app, req, &who); return; }
         if (is_get(req)) { api_subscribers_list(app, req, &who); return; }
@@ -242,6 +265,10 @@ static void route_v1(kawat_app_t *app, net_request_t *req, kw_str_t *seg, int n)
         kw_str_t verb = seg[3];
         if (kw_str_eq(verb, "versions")) {
             if (is_get(req)) { api_releases_versions(app, req, &who, id); return; }
+            { method_not_allowed(req, "GET, HEAD"); return; }
+        }
+        if (kw_str_eq(verb, "report")) {
+            if (is_get(req)) { api_report_get(app, req, &who, id); return; }
             { method_not_allowed(req, "GET, HEAD"); return; }
         }
         static const struct {
@@ -310,6 +337,12 @@ void api_route(net_request_t *req, void *data)
         if (req->method != HTTP_POST) { method_not_allowed(req, "POST"); return; }
         { feeds_websub_request(app, req); return; }
     }
+
+    /* The e-mail alert pages take POST too (a form, RFC 8058 one-click). */
+    if (web_signup_route(app, req, seg, n, trailing)) return;
+
+    /* People's pages (web_account.c) take forms too. */
+    if (web_account_route(app, req, seg, n, trailing)) return;
 
     /* Pages, feeds, sitemaps: GET and HEAD only. */
     if (!is_get(req)) { page_method_not_allowed(req); return; }

@@ -4,6 +4,8 @@
 #include "core/core_config.h"
 #include "core/core_lang.h"
 #include "deliver/deliver.h"
+#include "deliver/mail.h"
+#include "deliver/report.h"
 #include "deliver/webhook.h"
 #include "feeds/feeds_websub.h"
 #include "net/stream.h"
@@ -81,6 +83,32 @@ static core_cfg_opt_t serve_opts[] = {
      0},
     {"webhook-pause-failures", "KAWAT_WEBHOOK_PAUSE_FAILURES", CFG_COUNT, "10",
      "Failed attempts in a row, at least, before a webhook endpoint is paused.", 0, 0, 0},
+    {"smtp", "KAWAT_SMTP", CFG_STRING, NULL,
+     "SMTP relay for journalists' e-mail alerts: smtp://HOST:PORT (smtps:// for TLS); "
+     "none: no mail (sign-ups answer 503).",
+     0, 0, 0},
+    {"mail-from", "KAWAT_MAIL_FROM", CFG_STRING, "alerts@localhost",
+     "Sender address of the e-mail alerts (envelope and From).", 0, 0, 0},
+    {"mail-connections", "KAWAT_MAIL_CONNECTIONS", CFG_COUNT, "32",
+     "SMTP transactions (and connections) to the relay at once.", 0, 0, 0},
+    {"mail-timeout", "KAWAT_MAIL_TIMEOUT", CFG_MS, "30s",
+     "Time the relay has for one mail.", 0, 0, 0},
+    {"mail-retry-base", "KAWAT_MAIL_RETRY_BASE", CFG_MS, "1m",
+     "Wait after a mail's first temporary failure (4xx, no connection); later waits grow x5, "
+     "x25, x60.",
+     0, 0, 0},
+    {"mail-retry-max", "KAWAT_MAIL_RETRY_MAX", CFG_MS, "1h",
+     "Longest wait between two attempts of a mail (one is given up 72 h after queueing).", 0, 0,
+     0},
+    {"mail-digest-hour", "KAWAT_MAIL_DIGEST_HOUR", CFG_COUNT, "7",
+     "UTC hour (0-23) the daily digests leave at; hourly ones leave at the top of each hour.", 0,
+     0, 0},
+    {"mail-digest-every", "KAWAT_MAIL_DIGEST_EVERY", CFG_MS, "0",
+     "For tests: send hourly and daily digests every this long instead; 0: the real hour and day.",
+     0, 0, 0},    {"mail-log", "KAWAT_MAIL_LOG", CFG_STRING, NULL,
+     "While no mail engine sends people's mails (password reset, invitation links), append "
+     "them to this file; unset: write them to standard error (development only).",
+     0, 0, 0},
 };
 #define NOPTS KW_ARRAY_SIZE(serve_opts)
 
@@ -116,6 +144,9 @@ static void on_drained(void *arg)
     srv->app.streams = NULL;
     feeds_websub_stop(&srv->app);
     webhook_stop(&srv->app);
+    mail_stop(&srv->app);
+    report_stop(srv->app.report); /* after the engines: their last counts go with it */
+    srv->app.report = NULL;
     store_writer_stop(srv->app.store);
 }
 
@@ -196,6 +227,12 @@ static int check_settings(char *err, size_t errsize)
         {"webhook-retry-max", 10, 24 * 3600 * 1000ull, "from 10ms to 24h"},
         {"webhook-pause-after", 0, 30 * 24 * 3600 * 1000ull, "from 0s to 30 days"},
         {"webhook-pause-failures", 1, 1000000, "from 1 to 1000000"},
+        {"mail-connections", 1, 1000, "from 1 to 1000"},
+        {"mail-timeout", 100, 600 * 1000ull, "from 100ms to 10m"},
+        {"mail-retry-base", 10, 3600 * 1000ull, "from 10ms to 1h"},
+        {"mail-retry-max", 10, 24 * 3600 * 1000ull, "from 10ms to 24h"},
+        {"mail-digest-hour", 0, 23, "from 0 to 23"},
+        {"mail-digest-every", 0, 24 * 3600 * 1000ull, "from 0 (off) to 24h"},
     };
     for (size_t i = 0; i < KW_ARRAY_SIZE(ranges); i++) {
         const core_cfg_opt_t *o = core_config_get(serve_opts, NOPTS, ranges[i].name);
@@ -223,6 +260,24 @@ static int check_settings(char *err, size_t errsize)
         if (rc != KW_OK) {
             snprintf(err, errsize, "%s (from %s): %s",
                      o->name, o->source, why);
+            return KW_INVALID;
+        }
+    }
+    o = core_config_get(serve_opts, NOPTS, "smtp");
+    if (o->str && strncmp(o->str, "smtp://", 7) != 0 && strncmp(o->str, "smtps://", 8) != 0) {
+        snprintf(err, errsize, "%s (from %s): must be smtp://HOST:PORT or smtps://HOST:PORT",
+                 o->name, o->source);
+        return KW_INVALID;
+    }
+    o = core_config_get(serve_opts, NOPTS, "mail-from");
+    {
+        const char *at = strchr(o->str, '@');
+        int bad = at == NULL || at == o->str || at[1] == '\0' || strlen(o->str) > 254;
+        for (const char *c = o->str; !bad && *c; c++)
+            if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("<>()[],;:\\\"", *c)) bad = 1;
+        if (bad) {
+            snprintf(err, errsize, "%s (from %s): must be an address like alerts@wire.example.com",
+                     o->name, o->source);
             return KW_INVALID;
         }
     }
@@ -386,6 +441,8 @@ int api_serve_main(int argc, char **argv)
     sc.replay_max = opt_num("stream-replay-max");
     sc.base_url = app->base_url;
     sc.wire_name = app->wire_name;
+    app->report = report_start(&loop, app->store);
+    sc.report = app->report;
     app->streams = stream_hub_start(&loop, app->store, &sc);
     if (app->streams == NULL) {
         fprintf(stderr, "kawat serve: cannot start the stream workers; streams are off\n");
@@ -394,6 +451,7 @@ int api_serve_main(int argc, char **argv)
     app->cache = web_cache_new(opt_num("page-cache"));
     web_cache_wire_init(app->cache, store_wire_last_seq(app->store));
     if (opt("webhook-allow")) app->webhook_allow = kw_strdup(opt("webhook-allow"));
+    if (opt("mail-log")) app->mail_log = kw_strdup(opt("mail-log"));
     if (feeds_websub_start(app) != KW_OK)
         fprintf(stderr, "kawat serve: cannot start the WebSub hub; POST /websub answers 503\n");
     webhook_config_t whc;
@@ -405,6 +463,18 @@ int api_serve_main(int argc, char **argv)
     whc.pause_failures = (unsigned)opt_num("webhook-pause-failures");
     if (webhook_start(app, &whc) != KW_OK)
         fprintf(stderr, "kawat serve: cannot start the webhook engine; endpoints get nothing\n");
+    mail_config_t mc;
+    mail_config_defaults(&mc);
+    mc.smtp_url = opt("smtp");
+    mc.mail_from = opt("mail-from");
+    mc.max_in_flight = (unsigned)opt_num("mail-connections");
+    mc.timeout_ms = (unsigned)opt_num("mail-timeout");
+    mc.retry_base_ms = opt_num("mail-retry-base");
+    mc.retry_max_ms = opt_num("mail-retry-max");
+    mc.digest_hour = (unsigned)opt_num("mail-digest-hour");
+    mc.digest_every_ms = opt_num("mail-digest-every");
+    if (mail_start(app, &mc) != KW_OK)
+        fprintf(stderr, "kawat serve: cannot start the e-mail alerts; journalists get nothing\n");
     app->sched = sched_start(&loop, app->store, on_sched_published, app);
 
     uv_signal_init(&loop, &srv->sigterm);
@@ -427,6 +497,7 @@ out:
     free(app->wire_name);
     free(app->default_language);
     free(app->webhook_allow);
+    free(app->mail_log);
     web_cache_free(app->cache);
     free(srv);
     core_config_free(serve_opts, NOPTS);

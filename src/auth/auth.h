@@ -66,4 +66,11 @@ int auth_hmac_sha256_hex(const void *key, size_t keylen, const void *msg, size_t
  * digests, signatures) and check lengths first, which are not secret. */
 int auth_consttime_eq(const char *a, const char *b, size_t n);
 
+/* 32 random bytes as 43 base64url characters: session cookies and CSRF
+ * tokens. out must hold AUTH_SECRET_SIZE bytes (NUL included). Aborts if
+ * the system RNG fails. */
+#define AUTH_SECRET_LEN 43
+#define AUTH_SECRET_SIZE 44
+void auth_secret_generate(char out[AUTH_SECRET_SIZE]);
+
 #endif

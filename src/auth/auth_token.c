@@ -189,3 +189,11 @@ int auth_consttime_eq(const char *a, const char *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
 }
+
+void auth_secret_generate(char out[AUTH_SECRET_SIZE])
+{
+    unsigned char raw[32];
+    auth__random(raw, sizeof(raw));
+    auth__base64url(raw, sizeof(raw), out);
+    OPENSSL_cleanse(raw, sizeof(raw));
+}

@@ -54,6 +54,84 @@ typedef enum {
     MSG_REASON,         /* "Reason" (of a withdrawal) */
     MSG_UPDATED,        /* "Updated" (time of the last correction) */
     MSG_PAGES,          /* "Pages" (pagination navigation label) */
+    /* E-mail alerts (deliver_mail.c) and their pages (web_signup.c); {email},
+     * {time} and {count} are filled by core_lang_format_vars(): */
+    MSG_MAIL_EMBARGOED, /* "EMBARGOED until {time}" (mail subject and text of an early, embargoed release) */
+    MSG_MAIL_DIGEST_SUBJECT, /* "{count} new releases on your beats" (digest subject) */
+    MSG_MAIL_DIGEST_HOURLY, /* "Releases of the last hour" (digest heading) */
+    MSG_MAIL_DIGEST_DAILY, /* "Releases of the last day" (digest heading) */
+    MSG_MAIL_READ_ONLINE, /* "Read online" (link to the release page) */
+    MSG_MAIL_WHY, /* "You receive this mail because you signed up for {wire} e-mail alerts ..." */
+    MSG_MAIL_UNSUBSCRIBE, /* "Unsubscribe" (link and button) */
+    MSG_MAIL_CONFIRM_SUBJECT, /* "Confirm your {wire} e-mail alerts" */
+    MSG_MAIL_CONFIRM_BODY, /* "Someone, hopefully you, asked for {wire} e-mail alerts ... open this link within 48 hours:" */
+    MSG_MAIL_CONFIRM_IGNORE, /* "If it was not you, ignore this mail ..." */
+    MSG_SIGNUP_TITLE, /* "E-mail alerts for journalists" (the /signup page) */
+    MSG_SIGNUP_INTRO, /* "Receive the releases of your beats by e-mail ..." */
+    MSG_SIGNUP_EMAIL, /* "E-mail address" */
+    MSG_SIGNUP_NAME, /* "Name (optional)" */
+    MSG_SIGNUP_LANGUAGE, /* "Language of the mails" */
+    MSG_SIGNUP_BEATS, /* "Your beats" */
+    MSG_SIGNUP_RELEASE_LANGUAGES, /* "Languages of the releases" */
+    MSG_SIGNUP_REGIONS, /* "Countries (ISO codes, comma-separated, e.g. ID, MY)" */
+    MSG_SIGNUP_KEYWORDS, /* "Keywords (comma-separated)" */
+    MSG_SIGNUP_TIMING, /* "When" */
+    MSG_SIGNUP_IMMEDIATE, /* "At once, one mail per release" */
+    MSG_SIGNUP_HOURLY, /* "Hourly digest" */
+    MSG_SIGNUP_DAILY, /* "Daily digest" */
+    MSG_SIGNUP_SUBMIT, /* "Sign up" (button) */
+    MSG_SIGNUP_CHECK_MAIL, /* "Check your mail: we sent a confirmation link to {email} ..." */
+    MSG_SIGNUP_BAD_EMAIL, /* "Enter an e-mail address like name@example.com." */
+    MSG_SIGNUP_TOO_MANY, /* "Too many sign-ups; please try again later." */
+    MSG_SIGNUP_INVALID, /* "Please check this field." */
+    MSG_CONFIRM_DONE, /* "Your e-mail alerts are on: the releases of your beats go to {email}." */
+    MSG_UNSUB_QUESTION, /* "Stop the e-mail alerts to {email}?" */
+    MSG_UNSUB_DONE, /* "Unsubscribed: {email} receives no more alerts." */
+    MSG_LINK_INVALID, /* "This link is not valid or has expired." */
+    /* Log-in and accounts (web_account.c): */
+    MSG_ACCT_LOGIN, /* "Log in" (page title and button) */
+    MSG_ACCT_LOGOUT, /* "Log out" */
+    MSG_ACCT_EMAIL, /* "E-mail address" */
+    MSG_ACCT_PASSWORD, /* "Password" */
+    MSG_ACCT_NEW_PASSWORD, /* "New password" */
+    MSG_ACCT_PASSWORD_HINT, /* "At least 12 characters." */
+    MSG_ACCT_NAME, /* "Your name" */
+    MSG_ACCT_BAD_LOGIN, /* the same answer for an unknown address and a wrong password */
+    MSG_ACCT_LOCKED, /* "Too many failed log-in attempts. Try again in 15 minutes ..." */
+    MSG_ACCT_FORGOT, /* "Forgot your password?" */
+    MSG_ACCT_RESET_TITLE, /* "Reset your password" */
+    MSG_ACCT_RESET_SEND, /* "Send me a link" */
+    MSG_ACCT_RESET_SENT, /* the one answer to a reset request, whether the address exists or not */
+    MSG_ACCT_LINK_INVALID, /* "This link is not valid: ..." (used, expired, forged) */
+    MSG_ACCT_PASSWORD_SHORT, /* "The password must have at least 12 characters." */
+    MSG_ACCT_SET_PASSWORD, /* "Save the new password" (button) */
+    MSG_ACCT_PASSWORD_DONE, /* "Your new password is saved ... You can log in now." */
+    MSG_ACCT_TITLE, /* "Your account" */
+    MSG_ACCT_ROLE, /* "Role" */
+    MSG_ACCT_ORGANIZATION, /* "Organization" (an issuer's company or institution) */
+    MSG_ACCT_ROLE_ADMIN, /* "Administrator" */
+    MSG_ACCT_ROLE_EDITOR, /* "Editor" */
+    MSG_ACCT_ROLE_SUBSCRIBER, /* "Subscriber" (the issuer role uses MSG_ISSUER) */
+    MSG_ACCT_INVITES_TITLE, /* "Invite issuers and editors" */
+    MSG_ACCT_INVITE_SEND, /* "Send the invitation" (button) */
+    MSG_ACCT_INVITE_SENT, /* "The invitation is on its way to {email}. ..." */
+    MSG_ACCT_EMAIL_TAKEN, /* "An account with this e-mail address exists already." */
+    MSG_ACCT_INVITE_TITLE, /* "Join {wire}" (the invitee's page) */
+    MSG_ACCT_INVITE_ACCEPT, /* "Create my account" (button) */
+    MSG_ACCT_EMAIL_INVALID, /* "Enter an e-mail address such as name@example.com." */
+    MSG_ACCT_REQUIRED, /* "This field is required." */
+    MSG_ACCT_TOO_LONG, /* "This is too long." */
+    MSG_ACCT_FORM_EXPIRED, /* a form without its CSRF token (403) */
+    MSG_ACCT_FORBIDDEN, /* "Your account may not open this page." (403) */
+    MSG_ACCT_CHANGE, /* "Change" (the language picker's button) */
+    MSG_ACCT_RECENT_INVITES, /* "Recent invitations" */
+    MSG_ACCT_STATUS, /* "Status" (table heading) */
+    MSG_ACCT_PENDING, /* "Waiting" (an invitation not yet accepted) */
+    MSG_ACCT_ACCEPTED, /* "Accepted" */
+    MSG_ACCT_MAIL_RESET_SUBJECT, /* "Reset your {wire} password" */
+    MSG_ACCT_MAIL_RESET_BODY, /* the reset mail's text, {link} on a line of its own */
+    MSG_ACCT_MAIL_INVITE_SUBJECT, /* "You are invited to {wire}" */
+    MSG_ACCT_MAIL_INVITE_BODY, /* the invitation mail's text: {role}, {link} */
     MSG_COUNT_
 } core_msg_t;
 

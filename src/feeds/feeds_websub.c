@@ -46,6 +46,7 @@
 #include "feeds/feeds_websub.h"
 #include "auth/auth.h"
 #include "deliver/deliver.h"
+#include "deliver/report.h"
 #include "feeds/feeds_render.h"
 #include "web/web.h"
 
@@ -122,6 +123,12 @@ typedef struct push_s {
     int64_t due_ms;   /* waiting: when to try again */
     int waiting;
     struct push_s *prev, *next; /* the waiting list, by due_ms */
+    /* for the distribution report: the event's release, the topic's
+     * language and region, and whether it is counted as failing now */
+    char release_id[32];
+    char language[16];
+    char country[4];
+    int failing;
 } push_t;
 
 struct hub_s {
@@ -575,6 +582,32 @@ static sub_t *push_sub(hub_t *h, push_t *p)
     return s && s->lease_until > kw_now_ms() ? s : NULL;
 }
 
+/* Counts a push's result for the distribution report (deliver/report.h).
+ * "failed" counts pushes whose last try failed, so a retry that succeeds
+ * moves the push from failed to delivered. attempted: a request was made
+ * (and failed, unless delivered). */
+static void push_report(push_t *p, int delivered, int attempted)
+{
+    kawat_app_t *app = p->hub->app;
+    int64_t now = kw_now_ms();
+    if (delivered) {
+        report_count(app, p->release_id, REPORT_WEBSUB, p->language, p->country,
+                     REPORT_DELIVERED, 1, now);
+        if (p->failing)
+            report_count(app, p->release_id, REPORT_WEBSUB, p->language, p->country,
+                         REPORT_FAILED, -1, now);
+        p->failing = 0;
+        return;
+    }
+    if (attempted)
+        report_count(app, p->release_id, REPORT_WEBSUB, p->language, p->country,
+                     REPORT_FAILED_ATTEMPT, 1, now);
+    if (!p->failing)
+        report_count(app, p->release_id, REPORT_WEBSUB, p->language, p->country, REPORT_FAILED,
+                     1, now);
+    p->failing = 1;
+}
+
 static void on_push_done(const deliver_result_t *res, void *arg)
 {
     push_t *p = arg;
@@ -585,9 +618,11 @@ static void on_push_done(const deliver_result_t *res, void *arg)
     }
     if (res->outcome == DELIVER_ANSWERED && res->status >= 200 && res->status < 300) {
         h->stats.pushes_ok++;
+        push_report(p, 1, 1);
         push_free(p);
         return;
     }
+    push_report(p, 0, 1);
     if (res->outcome == DELIVER_ANSWERED && res->status == 410) {
         /* The subscriber says the callback is gone for good. */
         fprintf(stderr, "kawat: websub: %s answered 410 Gone; unsubscribed from %s\n", p->callback,
@@ -625,6 +660,7 @@ static void push_send(hub_t *h, push_t *p)
 {
     sub_t *s = push_sub(h, p);
     if (s == NULL) {
+        push_report(p, 0, 0); /* the subscription ended: it will never be delivered */
         push_free(p);
         return;
     }
@@ -638,6 +674,7 @@ static void push_send(hub_t *h, push_t *p)
         if (auth_hmac_sha256_hex(s->secret, strlen(s->secret), p->doc->body.data, p->doc->body.len,
                                  hex) != KW_OK) {
             h->stats.pushes_failed++;
+            push_report(p, 0, 0);
             push_free(p);
             return;
         }
@@ -723,10 +760,17 @@ static void event_push(hub_t *h, const store_event_t *ev)
                     (long long)ev->seq);
             continue;
         }
+        const char *language = t->scope.lang ? t->scope.lang->tag : REPORT_LANGUAGE_ANY;
+        const char *country = t->scope.kind == WEB_SCOPE_REGION && t->scope.region
+                                  ? t->scope.region
+                                  : REPORT_COUNTRY_UNKNOWN;
         for (sub_t *s = t->subs; s; s = s->next) {
             if (s->lease_until <= now) continue;
+            report_count(h->app, r->id, REPORT_WEBSUB, language, country, REPORT_MATCHED, 1, now);
             if (h->npush >= PUSHES_MAX) {
                 h->stats.pushes_failed++;
+                report_count(h->app, r->id, REPORT_WEBSUB, language, country, REPORT_FAILED, 1,
+                             now);
                 continue;
             }
             push_t *p = kw_calloc(1, sizeof(*p));
@@ -736,6 +780,9 @@ static void event_push(hub_t *h, const store_event_t *ev)
             p->callback = kw_strdup(s->callback);
             p->attempt = 1;
             p->first_ms = now;
+            snprintf(p->release_id, sizeof(p->release_id), "%s", r->id);
+            snprintf(p->language, sizeof(p->language), "%s", language);
+            snprintf(p->country, sizeof(p->country), "%.2s", country);
             h->npush++;
             push_send(h, p);
         }

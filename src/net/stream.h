@@ -23,6 +23,8 @@ typedef struct {
     size_t ws_max_message;   /* largest WebSocket message a client may send */
     const char *base_url;
     const char *wire_name;
+    struct report_s *report; /* counts deliveries for distribution reports
+                                (deliver/report.h); NULL: not counted */
 } stream_config_t;
 
 void stream_config_defaults(stream_config_t *cfg);

@@ -22,6 +22,7 @@
  * that changed their filter) under their connection id. */
 #include "net/stream_int.h"
 #include "api/api.h" /* problem documents for refused streams */
+#include "deliver/report.h"
 #include "feeds/feeds.h"
 #include "match/match.h"
 #include "net/net_query.h"
@@ -47,6 +48,7 @@ typedef struct {
     size_t nfilters;
     uint32_t next_same_sub; /* the subscriber's next connection, NO_CONN at the end */
     uint32_t prev_same_sub;
+    uint16_t label; /* the report label of its filters (hub->labels) */
 } hconn_t;
 
 struct stream_hub_s {
@@ -77,7 +79,14 @@ struct stream_hub_s {
     uint32_t *match_buf;
     size_t match_cap;
     uint32_t **per_worker;
+    uint16_t **per_worker_label; /* each target's label, when counting */
     size_t *per_worker_n, *per_worker_cap;
+
+    /* Report labels (language, country) connections are counted under,
+     * numbered in order of first use; never removed, so a number stays
+     * valid in a tally that comes back later. 0 is ("any", "ZZ"). */
+    report_label_t *labels;
+    size_t nlabels, labels_cap;
 
     /* counters */
     uint64_t events;
@@ -155,6 +164,25 @@ static int filters_match(const match_filter_t *f, size_t n, const match_doc_t *d
     for (size_t i = 0; i < n; i++)
         if (match_filter_matches(&f[i], d)) return 1;
     return 0;
+}
+
+/* The number of the report label of filters, adding it if new (the
+ * catch-all 0 once there are UINT16_MAX). */
+static uint16_t hub_label(stream_hub_t *hub, const match_filter_t *f, size_t n)
+{
+    report_label_t l;
+    report_label_filters(f, n, &l);
+    for (size_t i = 0; i < hub->nlabels; i++)
+        if (strcmp(hub->labels[i].language, l.language) == 0 &&
+            strcmp(hub->labels[i].country, l.country) == 0)
+            return (uint16_t)i;
+    if (hub->nlabels == UINT16_MAX) return 0;
+    if (hub->nlabels == hub->labels_cap) {
+        hub->labels_cap = hub->labels_cap ? hub->labels_cap * 2 : 64;
+        hub->labels = kw_realloc(hub->labels, hub->labels_cap * sizeof(*hub->labels));
+    }
+    hub->labels[hub->nlabels] = l;
+    return (uint16_t)hub->nlabels++;
 }
 
 /* ---- connections ---- */
@@ -281,15 +309,61 @@ static void event_append(stream_hub_t *hub, const core_release_t *r, int64_t seq
     stream_buf_unref(b);
 }
 
-static void add_target(stream_hub_t *hub, uint32_t id)
+static void add_target(stream_hub_t *hub, uint32_t id, stream_tally_t *tally)
 {
     unsigned w = hub->conns[id].worker;
     if (hub->per_worker_n[w] == hub->per_worker_cap[w]) {
         hub->per_worker_cap[w] = hub->per_worker_cap[w] ? hub->per_worker_cap[w] * 2 : 256;
         hub->per_worker[w] =
             kw_realloc(hub->per_worker[w], hub->per_worker_cap[w] * sizeof(uint32_t));
+        hub->per_worker_label[w] =
+            kw_realloc(hub->per_worker_label[w], hub->per_worker_cap[w] * sizeof(uint16_t));
     }
+    hub->per_worker_label[w][hub->per_worker_n[w]] = hub->conns[id].label;
     hub->per_worker[w][hub->per_worker_n[w]++] = id;
+    if (tally) tally->groups[hub->conns[id].label].matched++;
+}
+
+/* A new tally for an event of release_id, one group per label; NULL when
+ * the hub does not count. */
+static stream_tally_t *tally_new(stream_hub_t *hub, const char *release_id)
+{
+    if (hub->cfg.report == NULL) return NULL;
+    stream_tally_t *t = kw_calloc(1, sizeof(*t) + hub->nlabels * sizeof(t->groups[0]));
+    atomic_init(&t->refs, 1);
+    snprintf(t->release_id, sizeof(t->release_id), "%s", release_id);
+    t->ngroups = hub->nlabels;
+    for (size_t g = 0; g < t->ngroups; g++) {
+        atomic_init(&t->groups[g].delivered, 0);
+        atomic_init(&t->groups[g].failed, 0);
+    }
+    return t;
+}
+
+void stream_hub__tally_done(stream_hub_t *hub, stream_tally_t *t)
+{
+    if (t == NULL || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1) return;
+    stream_hmsg_t *m = kw_calloc(1, sizeof(*m));
+    m->kind = HMSG_TALLY;
+    m->tally = t;
+    stream_hub__post(hub, m);
+}
+
+/* On the main loop: an event's counts, every worker done, to the report. */
+static void tally_report(stream_hub_t *hub, stream_tally_t *t)
+{
+    int64_t now = kw_now_ms();
+    for (size_t g = 0; g < t->ngroups; g++) {
+        const stream_tally_group_t *x = &t->groups[g];
+        if (x->matched == 0) continue;
+        const report_label_t *l = &hub->labels[g];
+        report_add(hub->cfg.report, t->release_id, REPORT_STREAM, l->language, l->country,
+                   REPORT_MATCHED, (int64_t)x->matched, now);
+        report_add(hub->cfg.report, t->release_id, REPORT_STREAM, l->language, l->country,
+                   REPORT_DELIVERED, (int64_t)atomic_load(&x->delivered), now);
+        report_add(hub->cfg.report, t->release_id, REPORT_STREAM, l->language, l->country,
+                   REPORT_FAILED, (int64_t)atomic_load(&x->failed), now);
+    }
 }
 
 /* Matches r and posts the event to every worker with matching connections.
@@ -305,6 +379,7 @@ static void fanout(stream_hub_t *hub, const core_release_t *r, int64_t seq, cons
         return;
     }
     double t0 = now_ms_precise();
+    stream_tally_t *tally = tally_new(hub, r->id);
     size_t n = match_index_match(hub->ix, doc, &hub->match_buf, &hub->match_cap);
     for (unsigned w = 0; w < hub->nworkers; w++) hub->per_worker_n[w] = 0;
     size_t targets = 0;
@@ -312,21 +387,24 @@ static void fanout(stream_hub_t *hub, const core_release_t *r, int64_t seq, cons
         uint32_t x = hub->match_buf[i];
         if (x >= hub->sub_cap) continue;
         for (uint32_t id = hub->sub_head[x]; id; id = hub->conns[id].next_same_sub)
-            if (!trusted_only || hub->conns[id].trusted) add_target(hub, id), targets++;
+            if (!trusted_only || hub->conns[id].trusted) add_target(hub, id, tally), targets++;
     }
     n = match_index_match(hub->cix, doc, &hub->match_buf, &hub->match_cap);
     for (size_t i = 0; i < n; i++) {
         uint32_t id = hub->match_buf[i];
         if (id < hub->conns_cap && hub->conns[id].in_use &&
             (!trusted_only || hub->conns[id].trusted))
-            add_target(hub, id), targets++;
+            add_target(hub, id, tally), targets++;
     }
     double dt = now_ms_precise() - t0;
     match_doc_free(doc);
     hub->match_ms[hub->match_samples++ % MATCH_SAMPLES] = dt;
     hub->match_ms_total += dt;
     hub->matched += targets;
-    if (targets == 0) return;
+    if (targets == 0) {
+        free(tally);
+        return;
+    }
 
     stream_buf_t *sse, *ws;
     event_bufs(hub, r, trusted_only ? 0 : seq, kind, &sse, &ws);
@@ -340,8 +418,15 @@ static void fanout(stream_hub_t *hub, const core_release_t *r, int64_t seq, cons
         m->conns = kw_malloc(hub->per_worker_n[w] * sizeof(uint32_t));
         memcpy(m->conns, hub->per_worker[w], hub->per_worker_n[w] * sizeof(uint32_t));
         m->nconns = hub->per_worker_n[w];
+        if (tally) {
+            atomic_fetch_add_explicit(&tally->refs, 1, memory_order_relaxed);
+            m->tally = tally;
+            m->labels = kw_malloc(m->nconns * sizeof(uint16_t));
+            memcpy(m->labels, hub->per_worker_label[w], m->nconns * sizeof(uint16_t));
+        }
         stream_worker_post(hub->workers[w], m);
     }
+    stream_hub__tally_done(hub, tally);
     stream_buf_unref(sse);
     stream_buf_unref(ws);
 }
@@ -406,10 +491,12 @@ void stream_hub_subscriber_changed(stream_hub_t *hub, store_op_t *op)
         match_index_set(hub->ix, sub->num, f, n);
     else
         match_index_remove(hub->ix, sub->num);
+    uint16_t label = hub_label(hub, f, n);
     for (uint32_t id = sub->num < hub->sub_cap ? hub->sub_head[sub->num] : NO_CONN; id;
          id = hub->conns[id].next_same_sub) {
         hconn_t *c = &hub->conns[id];
         c->trusted = sub->trusted;
+        c->label = label;
         filters_free(c->filters, c->nfilters);
         c->filters = kw_calloc(n ? n : 1, sizeof(*c->filters));
         for (size_t i = 0; i < n; i++) match_filter_copy(&c->filters[i], &f[i]);
@@ -425,13 +512,23 @@ typedef struct {
     size_t nfilters;
     uint32_t sub_num;
     int trusted;
-    int64_t after; /* -1: live only */
+    int64_t after;   /* -1: live only */
+    json_t *written; /* ids of the releases in the replay, counted once it is sent */
 } open_spec_t;
 
 static void spec_clear(open_spec_t *s)
 {
     filters_free(s->filters, s->nfilters);
+    json_decref(s->written);
     memset(s, 0, sizeof(*s));
+}
+
+/* Notes that the stream's head carries an event of r (for the report). */
+static void spec_wrote(stream_hub_t *hub, open_spec_t *spec, const core_release_t *r)
+{
+    if (hub->cfg.report == NULL) return;
+    if (spec->written == NULL) spec->written = json_array();
+    json_array_append_new(spec->written, json_string(r->id));
 }
 
 /* Reads the request's filter and resume point; answers 4xx and returns
@@ -540,7 +637,7 @@ static int open_parse(stream_hub_t *hub, net_request_t *req, const core_principa
 
 /* Replays the matching wire events in (after, last_seq] into out (SSE or
  * WebSocket form), at most replay_max; returns 1 if more remain. */
-static int replay(stream_hub_t *hub, const open_spec_t *spec, stream_proto_t proto, kw_buf_t *out)
+static int replay(stream_hub_t *hub, open_spec_t *spec, stream_proto_t proto, kw_buf_t *out)
 {
     int64_t pos = spec->after;
     size_t sent = 0;
@@ -563,6 +660,7 @@ static int replay(stream_hub_t *hub, const open_spec_t *spec, stream_proto_t pro
                 return 1;
             }
             event_append(hub, ev[i].release, ev[i].seq, ev[i].kind, proto, out);
+            spec_wrote(hub, spec, ev[i].release);
             sent++;
             hub->replayed++;
         }
@@ -573,7 +671,7 @@ static int replay(stream_hub_t *hub, const open_spec_t *spec, stream_proto_t pro
 }
 
 /* For a trusted subscriber: the embargoed releases it matches, now. */
-static void embargoed_now(stream_hub_t *hub, const open_spec_t *spec, stream_proto_t proto,
+static void embargoed_now(stream_hub_t *hub, open_spec_t *spec, stream_proto_t proto,
                           kw_buf_t *out)
 {
     store_query_t q = {.scope = STORE_SCOPE_ALL, .states_mask = 1u << REL_EMBARGOED, .limit = 100};
@@ -585,6 +683,7 @@ static void embargoed_now(stream_hub_t *hub, const open_spec_t *spec, stream_pro
         match_doc_t *doc = match_doc_new(items[i]);
         if (filters_match(spec->filters, spec->nfilters, doc)) {
             event_append(hub, items[i], 0, "embargo", proto, out);
+            spec_wrote(hub, spec, items[i]);
         }
         match_doc_free(doc);
         core_release_free(items[i]);
@@ -610,6 +709,7 @@ static void open_finish(stream_hub_t *hub, net_request_t *req, open_spec_t *spec
     c->trusted = spec->trusted;
     c->filters = spec->filters;
     c->nfilters = spec->nfilters;
+    c->label = hub_label(hub, c->filters, c->nfilters);
     spec->filters = NULL;
     spec->nfilters = 0;
     if (!close_after) {
@@ -626,6 +726,19 @@ static void open_finish(stream_hub_t *hub, net_request_t *req, open_spec_t *spec
     m->close_after = close_after;
     m->buf = stream_buf_new(head->data, head->len);
     stream_worker_post(hub->workers[c->worker], m);
+    /* The replayed events go out with the head: each is a delivery of its
+     * release to this stream (a resuming client gets only what it missed). */
+    size_t i;
+    json_t *v;
+    int64_t now = kw_now_ms();
+    const report_label_t *l = &hub->labels[c->label];
+    json_array_foreach(spec->written, i, v)
+    {
+        report_add(hub->cfg.report, json_string_value(v), REPORT_STREAM, l->language, l->country,
+                   REPORT_MATCHED, 1, now);
+        report_add(hub->cfg.report, json_string_value(v), REPORT_STREAM, l->language, l->country,
+                   REPORT_DELIVERED, 1, now);
+    }
     spec_clear(spec);
 }
 
@@ -764,6 +877,7 @@ static void ws_message(stream_hub_t *hub, uint32_t id, const char *text, size_t 
     c->filters = kw_calloc(1, sizeof(*c->filters));
     match_filter_copy(&c->filters[0], &f);
     c->nfilters = 1;
+    c->label = hub_label(hub, c->filters, 1);
     match_index_set(hub->cix, id, c->filters, 1);
     ws_reply(hub, id, json_pack("{s:s, s:o, s:I}", "type", "filter", "filter",
                                 match_filter_to_json(&f), "last_seq", (json_int_t)hub->last_seq));
@@ -785,6 +899,9 @@ static void drain_messages(stream_hub_t *hub)
             if (m->conn < hub->conns_cap) conn_release(hub, m->conn);
         } else if (m->kind == HMSG_WS_TEXT && !hub->stopping) {
             ws_message(hub, m->conn, m->text, m->len);
+        } else if (m->kind == HMSG_TALLY) {
+            tally_report(hub, m->tally); /* also while stopping: these happened */
+            free(m->tally);
         }
         free(m->text);
         free(m);
@@ -834,6 +951,8 @@ stream_hub_t *stream_hub_start(uv_loop_t *main_loop, store_t *store, const strea
 
     hub->workers = kw_calloc(hub->nworkers, sizeof(*hub->workers));
     hub->per_worker = kw_calloc(hub->nworkers, sizeof(*hub->per_worker));
+    hub->per_worker_label = kw_calloc(hub->nworkers, sizeof(*hub->per_worker_label));
+    hub_label(hub, NULL, 0); /* label 0: any language, unknown country */
     hub->per_worker_n = kw_calloc(hub->nworkers, sizeof(size_t));
     hub->per_worker_cap = kw_calloc(hub->nworkers, sizeof(size_t));
     for (unsigned i = 0; i < hub->nworkers; i++) {
@@ -862,6 +981,9 @@ static void hub_free(uv_handle_t *h)
     free(hub->match_buf);
     for (unsigned i = 0; i < hub->nworkers; i++) free(hub->per_worker[i]);
     free(hub->per_worker);
+    for (unsigned i = 0; i < hub->nworkers; i++) free(hub->per_worker_label[i]);
+    free(hub->per_worker_label);
+    free(hub->labels);
     free(hub->per_worker_n);
     free(hub->per_worker_cap);
     free(hub->workers);

@@ -22,6 +22,31 @@ stream_buf_t *stream_buf_new(const void *p, size_t n);
 stream_buf_t *stream_buf_ref(stream_buf_t *b);
 void stream_buf_unref(stream_buf_t *b);
 
+/* The deliveries of one event, counted for the distribution report
+ * (deliver/report.h) by the label (language, country) of the recipients:
+ * the hub sets matched per label and posts the tally with the event to
+ * every worker concerned; each worker adds what it wrote and what it could
+ * not, with atomics (several add at once); whoever drops the last
+ * reference posts it back to the hub (HMSG_TALLY), which hands the sums to
+ * the report on the main loop. groups[] is indexed by the hub's label
+ * numbers. */
+typedef struct {
+    uint64_t matched; /* set by the hub before the tally is posted */
+    atomic_ullong delivered;
+    atomic_ullong failed;
+} stream_tally_group_t;
+
+typedef struct {
+    atomic_int refs;
+    char release_id[32];
+    size_t ngroups;
+    stream_tally_group_t groups[];
+} stream_tally_t;
+
+/* Drops a reference to t; the last one sends it to the hub to be counted.
+ * Any thread. */
+void stream_hub__tally_done(stream_hub_t *hub, stream_tally_t *t);
+
 typedef enum { STREAM_SSE, STREAM_WS } stream_proto_t;
 
 /* hub -> worker */
@@ -46,12 +71,15 @@ typedef struct stream_wmsg_s {
     int64_t seq;
     uint32_t *conns;
     size_t nconns;
+    stream_tally_t *tally; /* EVENT: counts for the report, NULL if not counted */
+    uint16_t *labels;      /* EVENT with a tally: each conn's group in it */
 } stream_wmsg_t;
 
 /* worker -> hub */
 typedef enum {
     HMSG_CLOSED, /* conn is gone (peer closed, error, or cut off) */
-    HMSG_WS_TEXT /* a WebSocket text message from conn */
+    HMSG_WS_TEXT, /* a WebSocket text message from conn */
+    HMSG_TALLY    /* an event's deliveries, all workers done with it */
 } stream_hmsg_kind_t;
 
 typedef struct stream_hmsg_s {
@@ -61,6 +89,7 @@ typedef struct stream_hmsg_s {
     int dropped; /* HMSG_CLOSED: cut off for falling behind */
     char *text;  /* HMSG_WS_TEXT, malloc'd */
     size_t len;
+    stream_tally_t *tally; /* HMSG_TALLY */
 } stream_hmsg_t;
 
 typedef struct stream_worker_s stream_worker_t;

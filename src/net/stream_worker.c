@@ -93,6 +93,10 @@ void stream_wmsg_free(stream_wmsg_t *m)
     stream_buf_unref(m->sse);
     stream_buf_unref(m->ws);
     free(m->conns);
+    free(m->labels);
+    /* An event never delivered (the worker stopped first) is not counted. */
+    if (m->tally && atomic_fetch_sub_explicit(&m->tally->refs, 1, memory_order_acq_rel) == 1)
+        free(m->tally);
     free(m);
 }
 
@@ -310,8 +314,18 @@ static void deliver(stream_worker_t *w, stream_wmsg_t *m)
     size_t ncut = 0;
     for (size_t i = 0; i < m->nconns; i++) {
         wconn_t *c = conn_get(w, m->conns[i]);
-        if (c == NULL || c->closing) continue;
-        if (conn_write(c, c->proto == STREAM_WS ? m->ws : m->sse, 1) == KW_AGAIN) ncut++;
+        int rc = c == NULL || c->closing ? KW_ERROR
+                                         : conn_write(c, c->proto == STREAM_WS ? m->ws : m->sse, 1);
+        if (rc == KW_AGAIN) ncut++;
+        if (m->tally) {
+            stream_tally_group_t *g = &m->tally->groups[m->labels[i]];
+            atomic_fetch_add_explicit(rc == KW_OK ? &g->delivered : &g->failed, 1,
+                                      memory_order_relaxed);
+        }
+    }
+    if (m->tally) {
+        stream_hub__tally_done(w->hub, m->tally);
+        m->tally = NULL;
     }
     if (ncut == 0) return;
     for (size_t i = 0; i < m->nconns; i++) {

@@ -101,11 +101,69 @@ typedef enum {
                                  kind, release_id}]}: adds the rows (existing ones
                                  are kept) and records through as the last wire
                                  sequence handled, in one transaction */
-    STORE_OP_WEBHOOK_RESULTS  /* the engine, no principal. input: {attempts: [{endpoint,
+    STORE_OP_WEBHOOK_RESULTS, /* the engine, no principal. input: {attempts: [{endpoint,
                                  seq, attempt, at, status|null, error|null,
                                  elapsed_ms, delivered, next_at, first_failed_at}],
                                  pauses: [{endpoint, reason}]}: logs each attempt,
                                  updates its delivery, pauses active endpoints */
+    /* E-mail alerts for journalists (api_signups.c, web_signup.c and the
+     * engine deliver_mail.c). No principal: the signed links are the
+     * proof. See "e-mail alerts" below for the tables' meaning. */
+    STORE_OP_MAIL_SIGNUP,      /* input: {email, name|null, language, timing, filters, ip,
+                                  expires_at}: a pending sign-up and its confirmation
+                                  mail in the outbox. KW_CONFLICT: the address had
+                                  STORE_MAIL_SIGNUPS_PER_HOUR sign-ups in the last hour.
+                                  output: {id} */
+    STORE_OP_MAIL_CONFIRM,     /* input: {signup}: creates the journalist subscriber and
+                                  its recipient row, or renews the address's existing
+                                  one (filters, name, language, timing; active again).
+                                  op->subscriber: the subscriber after the op; output:
+                                  {subscriber, email, language, timing, created}.
+                                  KW_NOTFOUND: no such sign-up; KW_GONE: expired */
+    STORE_OP_MAIL_UNSUBSCRIBE, /* input: {subscriber}: the recipient gets nothing more
+                                  (pending mails cancelled). output: {email, state}.
+                                  KW_NOTFOUND: no such recipient */
+    STORE_OP_MAIL_ENQUEUE,     /* the engine. input: {through?, mails: [[id, kind,
+                                  subscriber, ref, seq]], digest: [[subscriber,
+                                  release_id, seq]]}: outbox rows for active recipients
+                                  (existing ids kept), digest items, and through as
+                                  the last wire sequence handled, in one transaction */
+    STORE_OP_MAIL_DIGEST,      /* the engine. input: {timing, key, period}: one outbox
+                                  row "<key>.<subscriber>" per recipient of that timing
+                                  with digest items, listing them; the items go; meta
+                                  mail_digest_<timing> = period */
+    STORE_OP_MAIL_RESULTS,     /* the engine. input: {sent: [id], retry: [[id, attempts,
+                                  next_at, error]], failed: [[id, attempts, error,
+                                  bounce]], cancelled: [[id, attempts, reason]]}:
+                                  bounce 1 marks the recipient bounced and cancels
+                                  what is pending for it */
+    STORE_OP_REPORT_ADD,      /* the report aggregate (deliver/report.c), no principal.
+                                 input: {rows: [{release_id, channel, minute, language,
+                                 country, matched, delivered, failed,
+                                 failed_attempts}]}: adds each row's counts to the
+                                 stored ones (minute: ms UTC / 60000) */
+    /* People in the browser (web_session.c, web_account.c). Secrets come
+     * hashed (SHA-256 hex); the store never sees a cookie or a link. */
+    STORE_OP_SESSION_CREATE, /* input: {id_hash, user_id, csrf, discard?: id_hash of the
+                                session the browser had (deleted), clear?: [login-failure
+                                keys to forget]}; prunes expired sessions */
+    STORE_OP_SESSION_TOUCH,  /* input: {id_hash}: last_seen = now */
+    STORE_OP_SESSION_DELETE, /* input: {id_hash}: log-out */
+    STORE_OP_LOGIN_FAILED,   /* input: {keys: ["a:<email>", "ip:<address>"]}: one failure
+                                for each; forgets failures older than a day */
+    STORE_OP_RESET_CREATE,   /* input: {hash, user_id, expires_at}: a reset link */
+    STORE_OP_INVITE_CREATE,  /* who: an admin (else KW_FORBIDDEN). input: {email, role
+                                (issuer|editor), issuer? (organization name, found or
+                                created), name?, hash, expires_at}: a user without a
+                                password and its invitation. KW_CONFLICT: a user other
+                                than a subscriber has the address. output: {user_id} */
+    STORE_OP_PASSWORD_SET    /* input: {kind: reset|invite, hash, password_hash, name?,
+                                session?: {id_hash, csrf, discard?}}: uses the link (KW_NOTFOUND:
+                                none; KW_GONE: used or expired), sets the password (and
+                                for an invitation the name), marks every reset link of
+                                the user used, ends all the user's sessions (and the
+                                session discard), then opens session if given.
+                                output: {user_id} */
 } store_op_kind_t;
 
 /* Whether kind is one of the subscriber ops. */
@@ -342,6 +400,68 @@ json_t *store_webhook_deliveries(store_t *s, const char *endpoint_id, int64_t cu
 /* Deliveries pending in all (for /metrics). */
 int64_t store_webhook_pending_total(store_t *s);
 
+/* ---- e-mail alerts for journalists ----
+ *
+ * A sign-up (mail_signups) waits for its confirmation link; confirming
+ * makes a journalist subscriber (its filters are the beats) and a
+ * recipient row (mail_recipients: address, mail language, timing, state
+ * active / unsubscribed / bounced). The outbox (mail_outbox) holds one row
+ * per mail, keyed by the stable id its Message-ID is made of; digest items
+ * (mail_digest_items) wait for their hour. The engine's wire position is
+ * meta.mail_seq; the HMAC key of the links is meta.mail_secret (made by
+ * the migration). */
+
+#define STORE_MAIL_SIGNUPS_PER_HOUR 3
+
+typedef struct {
+    char subscriber_id[32];
+    uint32_t num;         /* the subscriber's number (the matcher's) */
+    char *email;
+    char language[16];    /* the mails' language */
+    char timing[12];      /* "immediate", "hourly", "daily" */
+    char state[16];       /* "active", "unsubscribed", "bounced" */
+    int trusted;
+    json_t *filters;      /* the subscriber's (canonical) */
+    int64_t after_seq;    /* wire events after this one are for it */
+} store_mail_recipient_t;
+
+/* Calls fn for every active recipient (valid during the call only), for
+ * loading the engine. Returns as store_subscribers_each. */
+typedef int (*store_mail_recipient_fn)(const store_mail_recipient_t *r, void *arg);
+int store_mail_recipients_each(store_t *s, store_mail_recipient_fn fn, void *arg);
+/* The recipient of subscriber_id in any state (allocated) or KW_NOTFOUND. */
+int store_mail_recipient_get(store_t *s, const char *subscriber_id, store_mail_recipient_t **out);
+void store_mail_recipient_free(store_mail_recipient_t *r);
+
+/* One mail of the outbox. */
+typedef struct {
+    int64_t rowid;
+    char id[96];          /* stable: the Message-ID's left part */
+    char kind[16];        /* "alert", "correction", "embargo", "digest", "confirm" */
+    char subscriber_id[32]; /* "" for "confirm" */
+    char *email;
+    char language[16];
+    char *ref;            /* release id; digest: JSON array of release ids; confirm: sign-up id */
+    int64_t seq;
+    int attempts;
+    int64_t next_at;
+    int64_t created_at;
+} store_mail_t;
+
+/* Pending mails due by now, in order of (next_at, rowid) after the given
+ * pair (0, 0: from the start), at most limit: *out is an array of n
+ * (store_mail_free). */
+int store_mail_due(store_t *s, int64_t now, int64_t after_next_at, int64_t after_rowid,
+                   size_t limit, store_mail_t **out, size_t *n);
+void store_mail_free(store_mail_t *m, size_t n);
+/* The earliest next_at of a pending mail, 0 if none. */
+int64_t store_mail_next_at(store_t *s);
+typedef struct {
+    int64_t pending;
+    int64_t recipients_active, recipients_unsubscribed, recipients_bounced;
+} store_mail_stats_t;
+void store_mail_stats(store_t *s, store_mail_stats_t *out);
+
 /* Counts for /metrics, public-safe: published releases and wire length. */
 typedef struct {
     uint64_t write_batches;
@@ -352,8 +472,74 @@ typedef struct {
 } store_stats_t;
 void store_get_stats(store_t *s, store_stats_t *out);
 
+/* ---- distribution reports (deliver/report.c) ---- */
+
+/* The counts stored for a release by STORE_OP_REPORT_ADD: JSON array of
+ * {channel, minute, language, country, matched, delivered, failed,
+ * failed_attempts}, ordered by minute. Caller decrefs. */
+json_t *store_report_counts(store_t *s, const char *release_id);
+/* The release's webhook deliveries (all its events), grouped: JSON array of
+ * {filters (the outlet subscriber's, [] if gone), delivered (bool), minute
+ * (delivered_at ms / 60000, null if not delivered), deliveries, attempted
+ * (of them, tried at least once), failed_attempts}. Caller decrefs. */
+json_t *store_report_webhooks(store_t *s, const char *release_id);
+
 /* A key/value in the meta table (for flags like "demo loaded"). */
 int store_meta_get(store_t *s, const char *key, char *out, size_t size);
 int store_meta_set(store_t *s, const char *key, const char *value);
+
+/* ---- people: sessions, accounts, reset and invitation links ---- */
+
+#define STORE_SESSION_IDLE_MS (12 * 3600 * 1000LL)    /* ends 12 h after last seen */
+#define STORE_SESSION_MAX_MS (7 * 24 * 3600 * 1000LL) /* ... and 7 days after log-in */
+
+/* A live session: its user as a principal, and its CSRF token. */
+typedef struct {
+    core_principal_t who;
+    char email[256];
+    char issuer_name[128]; /* the issuer organization's name, "" if none */
+    char csrf[48];
+    int64_t created_at, last_seen;
+} store_session_t;
+
+/* The session whose cookie hashes to id_hash, if it has neither idled out
+ * nor grown too old at now_ms: KW_OK, KW_NOTFOUND or KW_ERROR. */
+int store_session_get(store_t *s, const char *id_hash, int64_t now_ms, store_session_t *out);
+
+/* A person's account as log-in sees it. password_hash "" when the user has
+ * none (token-only users, invitations not yet accepted). */
+typedef struct {
+    char user_id[32];
+    core_role_t role;
+    char name[128];
+    char email[256];
+    char password_hash[128];
+} store_account_t;
+
+/* The user with this e-mail address (ASCII case-insensitive); with several,
+ * one with a password first, then one that is not a subscriber. KW_OK,
+ * KW_NOTFOUND or KW_ERROR. */
+int store_account_by_email(store_t *s, const char *email, store_account_t *out);
+
+/* Log-in failures recorded for key (STORE_OP_LOGIN_FAILED) after since_ms. */
+int64_t store_login_failures(store_t *s, const char *key, int64_t since_ms);
+
+/* A reset (invite 0) or invitation (invite 1) link by the hash of its
+ * token, with its user. KW_OK (check used and expires_at), KW_NOTFOUND. */
+typedef struct {
+    char user_id[32];
+    char email[256];
+    char name[128];
+    core_role_t role;
+    char issuer_name[128];
+    int64_t expires_at;
+    int used;
+} store_account_link_t;
+int store_account_link_get(store_t *s, int invite, const char *hash, store_account_link_t *out);
+
+/* The newest invitations, at most limit: JSON array of {email, role,
+ * issuer, created_at, expires_at, accepted_at|null} (ms UTC). Caller
+ * decrefs. */
+json_t *store_invites_recent(store_t *s, size_t limit);
 
 #endif

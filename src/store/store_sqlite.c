@@ -110,6 +110,55 @@ typedef enum {
     ST_WEBHOOK_LOG_PAGE,
     ST_WEBHOOK_LOG_ATTEMPTS,
     ST_WEBHOOK_OUTLET,
+    ST_REPORT_ADD,
+    ST_REPORT_COUNTS,
+    ST_REPORT_WEBHOOKS,
+    ST_MAIL_SIGNUP_COUNT,
+    ST_MAIL_SIGNUP_INSERT,
+    ST_MAIL_SIGNUP_GET,
+    ST_MAIL_SIGNUP_DONE,
+    ST_MAIL_OUTBOX_PUT,
+    ST_MAIL_OUTBOX_PUT_FOR,
+    ST_MAIL_DIGEST_ITEM_PUT,
+    ST_MAIL_DIGEST_BUILD,
+    ST_MAIL_DIGEST_CLEAR,
+    ST_MAIL_RECIPIENT_BY_EMAIL,
+    ST_MAIL_RECIPIENT_INSERT,
+    ST_MAIL_RECIPIENT_RENEW,
+    ST_MAIL_RECIPIENT_DELETE,
+    ST_MAIL_RECIPIENT_STATE,
+    ST_MAIL_CANCEL,
+    ST_MAIL_DIGEST_DROP,
+    ST_MAIL_SENT,
+    ST_MAIL_RETRY,
+    ST_MAIL_FAIL,
+    ST_MAIL_SUBSCRIBER_OF,
+    ST_MAIL_RECIPIENTS_ALL,
+    ST_MAIL_RECIPIENT_GET,
+    ST_MAIL_DUE,
+    ST_MAIL_NEXT_AT,
+    ST_MAIL_PENDING,
+    ST_MAIL_RECIPIENT_COUNTS,
+    ST_SESSION_GET,
+    ST_SESSION_INSERT,
+    ST_SESSION_TOUCH,
+    ST_SESSION_DELETE,
+    ST_SESSIONS_END_USER,
+    ST_SESSIONS_PRUNE,
+    ST_LOGIN_FAILURE_PUT,
+    ST_LOGIN_FAILURES_COUNT,
+    ST_LOGIN_FAILURES_CLEAR,
+    ST_LOGIN_FAILURES_PRUNE,
+    ST_ACCOUNT_BY_EMAIL,
+    ST_ACCOUNT_EMAIL_TAKEN,
+    ST_USER_SET_PASSWORD,
+    ST_RESET_INSERT,
+    ST_RESET_GET,
+    ST_RESETS_USE,
+    ST_INVITE_INSERT,
+    ST_INVITE_GET,
+    ST_INVITE_ACCEPT,
+    ST_INVITES_RECENT,
     ST_COUNT_
 } stmt_id_t;
 
@@ -239,6 +288,135 @@ static const char *stmt_sql[ST_COUNT_] = {
     [ST_WEBHOOK_LOG_ATTEMPTS] = "SELECT attempt, at, status, error, elapsed_ms FROM "
                                 "webhook_attempts WHERE endpoint_id = ?1 AND seq = ?2 ORDER BY num",
     [ST_WEBHOOK_OUTLET] = "SELECT kind FROM subscribers WHERE id = ?1",
+    [ST_MAIL_SIGNUP_COUNT] = "SELECT COUNT(*) FROM mail_signups WHERE email = ?1 AND created_at > ?2",
+    [ST_MAIL_SIGNUP_INSERT] = "INSERT INTO mail_signups (id, email, name, language, timing, filters, "
+                              "ip, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_MAIL_SIGNUP_GET] = "SELECT email, name, language, timing, filters, expires_at, "
+                           "confirmed_at, subscriber_id FROM mail_signups WHERE id = ?1",
+    [ST_MAIL_SIGNUP_DONE] = "UPDATE mail_signups SET confirmed_at = ?2, subscriber_id = ?3 "
+                            "WHERE id = ?1",
+    [ST_MAIL_OUTBOX_PUT] = "INSERT OR IGNORE INTO mail_outbox (id, kind, subscriber_id, email, "
+                           "language, ref, seq, state, attempts, next_at, created_at) VALUES (?1, "
+                           "?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?8)",
+    [ST_MAIL_OUTBOX_PUT_FOR] = "INSERT OR IGNORE INTO mail_outbox (id, kind, subscriber_id, email, "
+                               "language, ref, seq, state, attempts, next_at, created_at) SELECT "
+                               "?1, ?2, r.subscriber_id, r.email, r.language, ?4, ?5, 'pending', 0, "
+                               "?6, ?6 FROM mail_recipients r WHERE r.subscriber_id = ?3 AND "
+                               "r.state = 'active'",
+    [ST_MAIL_DIGEST_ITEM_PUT] = "INSERT OR IGNORE INTO mail_digest_items (subscriber_id, release_id, "
+                                "seq) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM "
+                                "mail_recipients WHERE subscriber_id = ?1 AND state = 'active')",
+    [ST_MAIL_DIGEST_BUILD] =
+        "INSERT OR IGNORE INTO mail_outbox (id, kind, subscriber_id, email, language, ref, seq, "
+        "state, attempts, next_at, created_at) SELECT ?1 || '.' || r.subscriber_id, 'digest', "
+        "r.subscriber_id, r.email, r.language, (SELECT json_group_array(release_id) FROM (SELECT "
+        "i.release_id FROM mail_digest_items i WHERE i.subscriber_id = r.subscriber_id ORDER BY "
+        "i.seq)), NULL, 'pending', 0, ?2, ?2 FROM mail_recipients r WHERE r.timing = ?3 AND "
+        "r.state = 'active' AND EXISTS (SELECT 1 FROM mail_digest_items i WHERE "
+        "i.subscriber_id = r.subscriber_id)",
+    [ST_MAIL_DIGEST_CLEAR] = "DELETE FROM mail_digest_items WHERE subscriber_id IN (SELECT "
+                             "subscriber_id FROM mail_recipients WHERE timing = ?1)",
+    [ST_MAIL_RECIPIENT_BY_EMAIL] = "SELECT subscriber_id FROM mail_recipients WHERE email = ?1",
+    [ST_MAIL_RECIPIENT_INSERT] = "INSERT INTO mail_recipients (subscriber_id, email, language, "
+                                 "timing, state, after_seq, created_at, updated_at) VALUES (?1, "
+                                 "?2, ?3, ?4, 'active', (SELECT COALESCE(MAX(seq), 0) FROM wire), "
+                                 "?5, ?5)",
+    [ST_MAIL_RECIPIENT_RENEW] = "UPDATE mail_recipients SET language = ?2, timing = ?3, state = "
+                                "'active', state_reason = NULL, after_seq = (SELECT "
+                                "COALESCE(MAX(seq), 0) FROM wire), updated_at = ?4 WHERE "
+                                "subscriber_id = ?1",
+    [ST_MAIL_RECIPIENT_DELETE] = "DELETE FROM mail_recipients WHERE subscriber_id = ?1",
+    [ST_MAIL_RECIPIENT_STATE] = "UPDATE mail_recipients SET state = ?2, state_reason = ?3, "
+                                "updated_at = ?4 WHERE subscriber_id = ?1 AND state = 'active'",
+    [ST_MAIL_CANCEL] = "UPDATE mail_outbox SET state = 'cancelled' WHERE subscriber_id = ?1 AND "
+                       "state = 'pending'",
+    [ST_MAIL_DIGEST_DROP] = "DELETE FROM mail_digest_items WHERE subscriber_id = ?1",
+    [ST_MAIL_SENT] = "UPDATE mail_outbox SET state = 'sent', attempts = attempts + 1, sent_at = ?2, "
+                     "last_error = NULL WHERE id = ?1 AND state = 'pending'",
+    [ST_MAIL_RETRY] = "UPDATE mail_outbox SET attempts = ?2, next_at = ?3, last_error = ?4 "
+                      "WHERE id = ?1 AND state = 'pending'",
+    [ST_MAIL_FAIL] = "UPDATE mail_outbox SET state = ?2, attempts = ?3, last_error = ?4 "
+                     "WHERE id = ?1 AND state = 'pending'",
+    [ST_MAIL_SUBSCRIBER_OF] = "SELECT subscriber_id FROM mail_outbox WHERE id = ?1",
+    [ST_MAIL_RECIPIENTS_ALL] = "SELECT r.subscriber_id, s.num, r.email, r.language, r.timing, "
+                               "r.state, s.trusted, s.filters, r.after_seq FROM mail_recipients r "
+                               "JOIN subscribers s ON s.id = r.subscriber_id WHERE r.state = "
+                               "'active' ORDER BY s.num",
+    [ST_MAIL_RECIPIENT_GET] = "SELECT r.subscriber_id, s.num, r.email, r.language, r.timing, "
+                              "r.state, s.trusted, s.filters, r.after_seq FROM mail_recipients r "
+                              "JOIN subscribers s ON s.id = r.subscriber_id WHERE "
+                              "r.subscriber_id = ?1",
+    [ST_MAIL_DUE] = "SELECT rowid, id, kind, COALESCE(subscriber_id, ''), email, language, ref, "
+                    "COALESCE(seq, 0), attempts, next_at, created_at FROM mail_outbox WHERE "
+                    "state = 'pending' AND next_at <= ?1 AND (next_at > ?3 OR (next_at = ?3 "
+                    "AND rowid > ?4)) ORDER BY next_at, rowid LIMIT ?2",
+    [ST_MAIL_NEXT_AT] = "SELECT MIN(next_at) FROM mail_outbox WHERE state = 'pending'",
+    [ST_MAIL_PENDING] = "SELECT COUNT(*) FROM mail_outbox WHERE state = 'pending'",
+    [ST_MAIL_RECIPIENT_COUNTS] = "SELECT state, COUNT(*) FROM mail_recipients GROUP BY state",
+    [ST_REPORT_ADD] = "INSERT INTO report_counts (release_id, channel, minute, language, country, "
+                      "matched, delivered, failed, failed_attempts) VALUES (?1, ?2, ?3, ?4, ?5, "
+                      "?6, ?7, ?8, ?9) ON CONFLICT (release_id, channel, minute, language, "
+                      "country) DO UPDATE SET matched = matched + excluded.matched, "
+                      "delivered = delivered + excluded.delivered, failed = failed + "
+                      "excluded.failed, failed_attempts = failed_attempts + "
+                      "excluded.failed_attempts",
+    [ST_REPORT_COUNTS] = "SELECT channel, minute, language, country, matched, delivered, failed, "
+                         "failed_attempts FROM report_counts WHERE release_id = ?1 "
+                         "ORDER BY minute, channel, language, country",
+    [ST_REPORT_WEBHOOKS] = "SELECT COALESCE(s.filters, '[]'), d.state = 'delivered', "
+                           "CASE WHEN d.state = 'delivered' THEN d.delivered_at / 60000 END, "
+                           "COUNT(*), SUM(d.attempts > 0), "
+                           "SUM(d.attempts - (d.state = 'delivered')) "
+                           "FROM webhook_deliveries d "
+                           "LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id "
+                           "LEFT JOIN subscribers s ON s.id = w.subscriber_id "
+                           "WHERE d.release_id = ?1 GROUP BY 1, 2, 3 ORDER BY 3",
+    /* people: sessions, log-in failures, password resets, invitations */
+    [ST_SESSION_GET] = "SELECT s.user_id, s.csrf, s.created_at, s.last_seen, u.role, "
+                       "COALESCE(u.issuer_id, ''), u.name, COALESCE(u.email, ''), "
+                       "COALESCE(i.name, ''), COALESCE(sub.id, '') FROM sessions s "
+                       "JOIN users u ON u.id = s.user_id "
+                       "LEFT JOIN issuers i ON i.id = u.issuer_id "
+                       "LEFT JOIN subscribers sub ON sub.user_id = u.id "
+                       "WHERE s.id_hash = ?1 AND s.last_seen > ?2 AND s.created_at > ?3",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen) "
+                          "VALUES (?1, ?2, ?3, ?4, ?4)",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE id_hash = ?1",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
+    [ST_SESSIONS_END_USER] = "DELETE FROM sessions WHERE user_id = ?1",
+    [ST_SESSIONS_PRUNE] = "DELETE FROM sessions WHERE last_seen <= ?1 OR created_at <= ?2",
+    [ST_LOGIN_FAILURE_PUT] = "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
+    [ST_LOGIN_FAILURES_COUNT] = "SELECT COUNT(*) FROM login_failures WHERE key = ?1 AND at > ?2",
+    [ST_LOGIN_FAILURES_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
+    [ST_LOGIN_FAILURES_PRUNE] = "DELETE FROM login_failures WHERE at <= ?1",
+    [ST_ACCOUNT_BY_EMAIL] = "SELECT id, role, COALESCE(password_hash, ''), name, email FROM users "
+                            "WHERE email = ?1 COLLATE NOCASE "
+                            "ORDER BY password_hash IS NULL, role = 'subscriber', created_at "
+                            "LIMIT 1",
+    [ST_ACCOUNT_EMAIL_TAKEN] = "SELECT 1 FROM users WHERE email = ?1 COLLATE NOCASE "
+                               "AND role <> 'subscriber' LIMIT 1",
+    [ST_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+    [ST_RESET_INSERT] = "INSERT INTO password_resets (hash, user_id, created_at, expires_at) "
+                        "VALUES (?1, ?2, ?3, ?4)",
+    [ST_RESET_GET] = "SELECT r.user_id, r.expires_at, r.used_at IS NOT NULL, "
+                     "COALESCE(u.email, ''), u.name, u.role, COALESCE(i.name, '') "
+                     "FROM password_resets r JOIN users u ON u.id = r.user_id "
+                     "LEFT JOIN issuers i ON i.id = u.issuer_id WHERE r.hash = ?1",
+    [ST_RESETS_USE] = "UPDATE password_resets SET used_at = ?2 WHERE user_id = ?1 "
+                      "AND used_at IS NULL",
+    [ST_INVITE_INSERT] = "INSERT INTO invites (hash, user_id, invited_by, created_at, expires_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_INVITE_GET] = "SELECT v.user_id, v.expires_at, v.accepted_at IS NOT NULL, "
+                      "COALESCE(u.email, ''), u.name, u.role, COALESCE(i.name, '') "
+                      "FROM invites v JOIN users u ON u.id = v.user_id "
+                      "LEFT JOIN issuers i ON i.id = u.issuer_id WHERE v.hash = ?1",
+    [ST_INVITE_ACCEPT] = "UPDATE invites SET accepted_at = ?2 WHERE hash = ?1 "
+                         "AND accepted_at IS NULL",
+    [ST_INVITES_RECENT] = "SELECT COALESCE(u.email, ''), u.role, COALESCE(i.name, ''), "
+                          "v.created_at, v.expires_at, v.accepted_at FROM invites v "
+                          "JOIN users u ON u.id = v.user_id "
+                          "LEFT JOIN issuers i ON i.id = u.issuer_id "
+                          "ORDER BY v.created_at DESC, v.rowid DESC LIMIT ?1",
 };
 
 /* Versioned migrations; schema_version in meta counts those applied. */
@@ -331,6 +509,67 @@ static const char *migrations[] = {
     "  endpoint_id TEXT NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL, "
     "  at INTEGER NOT NULL, status INTEGER, error TEXT, elapsed_ms INTEGER NOT NULL);"
     "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (endpoint_id, seq);",
+
+    /* 6: distribution reports (deliver/report.c): counts per release,
+     * channel, minute (ms UTC / 60000), and the recipients' language and
+     * country, added to by each flush of the in-memory aggregate. Webhook
+     * deliveries are read from their outbox, by release. */
+    "CREATE TABLE report_counts (release_id TEXT NOT NULL, channel TEXT NOT NULL, "
+    "  minute INTEGER NOT NULL, language TEXT NOT NULL, country TEXT NOT NULL, "
+    "  matched INTEGER NOT NULL, delivered INTEGER NOT NULL, failed INTEGER NOT NULL, "
+    "  failed_attempts INTEGER NOT NULL, "
+    "  PRIMARY KEY (release_id, channel, minute, language, country)) WITHOUT ROWID;"
+    "CREATE INDEX webhook_deliveries_release ON webhook_deliveries (release_id);",
+
+    /* 7: e-mail alerts for journalists (deliver_mail.c, store.h "e-mail
+     * alerts"). mail_outbox.id is the stable key a mail's Message-ID is
+     * made of, so re-enqueueing after a crash never makes a second
+     * Message-ID; ref is a release id, a JSON array of them (digest) or a
+     * sign-up id (confirm). The links' HMAC key is made here, once. */
+    "CREATE TABLE mail_signups (id TEXT PRIMARY KEY, email TEXT NOT NULL, name TEXT, "
+    "  language TEXT NOT NULL, timing TEXT NOT NULL, filters TEXT NOT NULL, ip TEXT, "
+    "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, confirmed_at INTEGER, "
+    "  subscriber_id TEXT);"
+    "CREATE INDEX mail_signups_email ON mail_signups (email, created_at);"
+    "CREATE TABLE mail_recipients (subscriber_id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, "
+    "  language TEXT NOT NULL, "
+    "  timing TEXT NOT NULL CHECK (timing IN ('immediate', 'hourly', 'daily')), "
+    "  state TEXT NOT NULL CHECK (state IN ('active', 'unsubscribed', 'bounced')), "
+    "  state_reason TEXT, after_seq INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE mail_outbox (id TEXT PRIMARY KEY, kind TEXT NOT NULL, subscriber_id TEXT, "
+    "  email TEXT NOT NULL, language TEXT NOT NULL, ref TEXT NOT NULL, seq INTEGER, "
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'cancelled')), "
+    "  attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, "
+    "  sent_at INTEGER, last_error TEXT);"
+    "CREATE INDEX mail_outbox_due ON mail_outbox (next_at) WHERE state = 'pending';"
+    "CREATE INDEX mail_outbox_subscriber ON mail_outbox (subscriber_id) WHERE state = 'pending';"
+    "CREATE TABLE mail_digest_items (subscriber_id TEXT NOT NULL, release_id TEXT NOT NULL, "
+    "  seq INTEGER NOT NULL, PRIMARY KEY (subscriber_id, release_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('mail_secret', lower(hex(randomblob(32))));",
+    /* 8: people in the browser (web_session.c, web_account.c). A session
+     * is kept only as the SHA-256 of its cookie value, with its CSRF token;
+     * it ends 12 hours after it was last seen or 7 days after it began
+     * (STORE_SESSION_*). Reset and invitation links are single use: their
+     * tokens are kept hashed too, used_at / accepted_at say they were used.
+     * login_failures keys are "a:" + the e-mail address (lower case) and
+     * "ip:" + the client address. Times in ms UTC. */
+    "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+    "  csrf TEXT NOT NULL, created_at INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX sessions_user ON sessions (user_id);"
+    "CREATE TABLE login_failures (key TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX login_failures_key ON login_failures (key, at);"
+    "CREATE TABLE password_resets (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL "
+    "  REFERENCES users(id), created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
+    "  used_at INTEGER) WITHOUT ROWID;"
+    "CREATE INDEX password_resets_user ON password_resets (user_id);"
+    "CREATE TABLE invites (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), "
+    "  invited_by TEXT, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, "
+    "  accepted_at INTEGER);"
+    "CREATE INDEX users_email ON users (email COLLATE NOCASE) WHERE email IS NOT NULL;"
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('account_secret', "
+    "  lower(hex(randomblob(32))));",
+
 };
 
 typedef struct {
@@ -1952,6 +2191,616 @@ failed:
     return op->rc;
 }
 
+static int op_report_add(conn_t *c, store_op_t *op)
+{
+    size_t i;
+    json_t *v;
+    json_t *rows = json_object_get(op->input, "rows");
+    if (!json_is_array(rows)) {
+        core_errors_add(&op->errs, "rows", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    json_array_foreach(rows, i, v)
+    {
+        static const char *const text[] = {"release_id", "channel", NULL, "language", "country"};
+        static const char *const num[] = {"matched", "delivered", "failed", "failed_attempts"};
+        sqlite3_stmt *st = stmt(c, ST_REPORT_ADD);
+        for (int k = 0; k < 5; k++)
+            if (text[k]) bind_text(st, k + 1, json_string_value(json_object_get(v, text[k])));
+        sqlite3_bind_int64(st, 3, json_integer_value(json_object_get(v, "minute")));
+        for (int k = 0; k < 4; k++)
+            sqlite3_bind_int64(st, 6 + k, json_integer_value(json_object_get(v, num[k])));
+        if (step_done(st) != KW_OK) {
+            op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+            return op->rc;
+        }
+    }
+    return op->rc = KW_OK;
+}
+
+/* ---- e-mail alerts ----
+ *
+ * The API and the pages check a sign-up (its beats by the matcher's own
+ * parser); the writer keeps sign-ups, the journalist subscriber, its
+ * recipient row and the outbox in step, one transaction per op. Outbox
+ * rows are only ever added with INSERT OR IGNORE on their stable id: an
+ * engine that enqueues a batch again after a crash adds nothing new. */
+
+static int op_mail_signup(conn_t *c, store_op_t *op)
+{
+    json_t *in = op->input;
+    const char *email = json_string_value(json_object_get(in, "email"));
+    const char *language = json_string_value(json_object_get(in, "language"));
+    const char *timing = json_string_value(json_object_get(in, "timing"));
+    json_t *filters = json_object_get(in, "filters");
+    if (email == NULL || language == NULL || timing == NULL || !json_is_array(filters)) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    sqlite3_stmt *st = stmt(c, ST_MAIL_SIGNUP_COUNT);
+    bind_text(st, 1, email);
+    sqlite3_bind_int64(st, 2, op->now_ms - 3600 * 1000);
+    int64_t recent = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (recent >= STORE_MAIL_SIGNUPS_PER_HOUR) {
+        op_fail(op, KW_CONFLICT, "too many sign-ups for this address in the last hour");
+        return op->rc;
+    }
+    char id[ID_CHARS + 1];
+    id[0] = 'g';
+    auth_random_id(id + 1, ID_CHARS - 1);
+    st = stmt(c, ST_MAIL_SIGNUP_INSERT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, email);
+    bind_text(st, 3, json_string_value(json_object_get(in, "name")));
+    bind_text(st, 4, language);
+    bind_text(st, 5, timing);
+    bind_json(st, 6, filters);
+    bind_text(st, 7, json_string_value(json_object_get(in, "ip")));
+    sqlite3_bind_int64(st, 8, op->now_ms);
+    sqlite3_bind_int64(st, 9, json_integer_value(json_object_get(in, "expires_at")));
+    if (step_done(st) != KW_OK) goto failed;
+    /* The confirmation mail: its id is the sign-up's. */
+    st = stmt(c, ST_MAIL_OUTBOX_PUT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, "confirm");
+    bind_text(st, 3, NULL);
+    bind_text(st, 4, email);
+    bind_text(st, 5, language);
+    bind_text(st, 6, id);
+    sqlite3_bind_null(st, 7);
+    sqlite3_bind_int64(st, 8, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    op->output = json_pack("{s:s}", "id", id);
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_mail_confirm(conn_t *c, store_op_t *op)
+{
+    const char *signup = json_string_value(json_object_get(op->input, "signup"));
+    store_subscriber_t *sub = NULL;
+    char *email = NULL, *name = NULL;
+    json_t *filters = NULL;
+    char language[16], timing[12], done_sub[32] = "", sid[32] = "";
+    int created = 0;
+    if (signup == NULL) {
+        op_fail(op, KW_NOTFOUND, "no such sign-up");
+        return op->rc;
+    }
+    sqlite3_stmt *st = stmt(c, ST_MAIL_SIGNUP_GET);
+    bind_text(st, 1, signup);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        op_fail(op, rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR, "no such sign-up");
+        return op->rc;
+    }
+    email = col_dup(st, 0);
+    name = col_dup(st, 1);
+    snprintf(language, sizeof(language), "%s", col_text(st, 2));
+    snprintf(timing, sizeof(timing), "%s", col_text(st, 3));
+    filters = col_json(st, 4);
+    int64_t expires = sqlite3_column_int64(st, 5);
+    int confirmed = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    if (col_text(st, 7)) snprintf(done_sub, sizeof(done_sub), "%s", col_text(st, 7));
+    sqlite3_reset(st);
+
+    st = stmt(c, ST_MAIL_RECIPIENT_BY_EMAIL);
+    bind_text(st, 1, email);
+    if (sqlite3_step(st) == SQLITE_ROW) snprintf(sid, sizeof(sid), "%s", col_text(st, 0));
+    sqlite3_reset(st);
+    if (sid[0] && load_subscriber(c, sid, &sub) != KW_OK) {
+        /* The subscriber was deleted since: start afresh. */
+        st = stmt(c, ST_MAIL_RECIPIENT_DELETE);
+        bind_text(st, 1, sid);
+        if (step_done(st) != KW_OK) goto failed;
+        sid[0] = '\0';
+    }
+    if (confirmed) {
+        /* A second click changes nothing (nor undoes an unsubscribe). */
+        if (sub == NULL || strcmp(done_sub, sub->id) != 0) {
+            op_fail(op, KW_GONE, "this confirmation link was already used");
+            goto done;
+        }
+    } else if (expires < op->now_ms) {
+        op_fail(op, KW_GONE, "this confirmation link has expired");
+        goto done;
+    } else if (sub) {
+        json_decref(sub->filters);
+        sub->filters = json_incref(filters);
+        if (name) {
+            free(sub->name);
+            sub->name = kw_strdup(name);
+        }
+        sub->updated_at = op->now_ms;
+        if (write_subscriber(c, sub, 0) != KW_OK) goto failed;
+        st = stmt(c, ST_MAIL_RECIPIENT_RENEW);
+        bind_text(st, 1, sub->id);
+        bind_text(st, 2, language);
+        bind_text(st, 3, timing);
+        sqlite3_bind_int64(st, 4, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    } else {
+        sub = kw_calloc(1, sizeof(*sub));
+        snprintf(sub->kind, sizeof(sub->kind), "journalist");
+        sub->name = kw_strdup(name ? name : email);
+        sub->email = kw_strdup(email);
+        sub->filters = json_incref(filters);
+        sub->user_id[0] = 'u';
+        auth_random_id(sub->user_id + 1, ID_CHARS - 1);
+        sub->id[0] = 's';
+        auth_random_id(sub->id + 1, ID_CHARS - 1);
+        sub->created_at = sub->updated_at = op->now_ms;
+        /* Its user has no token: the journalist manages the alerts by the
+         * signed links of the mails. */
+        st = stmt(c, ST_USER_INSERT);
+        bind_text(st, 1, sub->user_id);
+        bind_text(st, 2, sub->name);
+        bind_text(st, 3, NULL);
+        bind_text(st, 4, "subscriber");
+        bind_text(st, 5, NULL);
+        bind_text(st, 6, NULL);
+        sqlite3_bind_int64(st, 7, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+        if (write_subscriber(c, sub, 1) != KW_OK) goto failed;
+        st = stmt(c, ST_MAIL_RECIPIENT_INSERT);
+        bind_text(st, 1, sub->id);
+        bind_text(st, 2, email);
+        bind_text(st, 3, language);
+        bind_text(st, 4, timing);
+        sqlite3_bind_int64(st, 5, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+        created = 1;
+    }
+    if (!confirmed) {
+        st = stmt(c, ST_MAIL_SIGNUP_DONE);
+        bind_text(st, 1, signup);
+        sqlite3_bind_int64(st, 2, op->now_ms);
+        bind_text(st, 3, sub->id);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    if (load_subscriber(c, sub->id, &op->subscriber) != KW_OK) goto failed;
+    op->output = json_pack("{s:s, s:s, s:s, s:s, s:b}", "subscriber", sub->id, "email", email,
+                           "language", language, "timing", timing, "created", created);
+    op->rc = KW_OK;
+    goto done;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+done:
+    store_subscriber_free(sub);
+    free(email);
+    free(name);
+    json_decref(filters);
+    return op->rc;
+}
+
+/* Stops every mail to a recipient: state (unsubscribed, bounced) with its
+ * reason, pending mails cancelled, digest items dropped. */
+static int mail_recipient_stop(conn_t *c, const char *sid, const char *state, const char *reason,
+                               int64_t now)
+{
+    sqlite3_stmt *st = stmt(c, ST_MAIL_RECIPIENT_STATE);
+    bind_text(st, 1, sid);
+    bind_text(st, 2, state);
+    bind_text(st, 3, reason);
+    sqlite3_bind_int64(st, 4, now);
+    if (step_done(st) != KW_OK) return KW_ERROR;
+    st = stmt(c, ST_MAIL_CANCEL);
+    bind_text(st, 1, sid);
+    if (step_done(st) != KW_OK) return KW_ERROR;
+    st = stmt(c, ST_MAIL_DIGEST_DROP);
+    bind_text(st, 1, sid);
+    return step_done(st);
+}
+
+static int op_mail_unsubscribe(conn_t *c, store_op_t *op)
+{
+    const char *sid = json_string_value(json_object_get(op->input, "subscriber"));
+    sqlite3_stmt *st = stmt(c, ST_MAIL_RECIPIENT_GET);
+    bind_text(st, 1, sid);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        op_fail(op, rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR, "no such recipient");
+        return op->rc;
+    }
+    char *email = col_dup(st, 2);
+    sqlite3_reset(st);
+    if (mail_recipient_stop(c, sid, "unsubscribed", "unsubscribed by its link", op->now_ms) !=
+        KW_OK) {
+        free(email);
+        op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+        return op->rc;
+    }
+    op->output = json_pack("{s:s, s:s}", "email", email ? email : "", "subscriber", sid);
+    free(email);
+    return op->rc = KW_OK;
+}
+
+static int op_mail_enqueue(conn_t *c, store_op_t *op)
+{
+    json_t *through = json_object_get(op->input, "through");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(op->input, "mails"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_OUTBOX_PUT_FOR);
+        bind_text(st, 1, json_string_value(json_array_get(v, 0)));
+        bind_text(st, 2, json_string_value(json_array_get(v, 1)));
+        bind_text(st, 3, json_string_value(json_array_get(v, 2)));
+        bind_text(st, 4, json_string_value(json_array_get(v, 3)));
+        sqlite3_bind_int64(st, 5, json_integer_value(json_array_get(v, 4)));
+        sqlite3_bind_int64(st, 6, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    json_array_foreach(json_object_get(op->input, "digest"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_DIGEST_ITEM_PUT);
+        bind_text(st, 1, json_string_value(json_array_get(v, 0)));
+        bind_text(st, 2, json_string_value(json_array_get(v, 1)));
+        sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(v, 2)));
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    if (json_is_integer(through)) {
+        char seq[32];
+        snprintf(seq, sizeof(seq), "%lld", (long long)json_integer_value(through));
+        sqlite3_stmt *st = stmt(c, ST_META_SET);
+        bind_text(st, 1, "mail_seq");
+        bind_text(st, 2, seq);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_mail_digest(conn_t *c, store_op_t *op)
+{
+    const char *timing = json_string_value(json_object_get(op->input, "timing"));
+    const char *key = json_string_value(json_object_get(op->input, "key"));
+    json_int_t period = json_integer_value(json_object_get(op->input, "period"));
+    if (timing == NULL || key == NULL) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    sqlite3_stmt *st = stmt(c, ST_MAIL_DIGEST_BUILD);
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, op->now_ms);
+    bind_text(st, 3, timing);
+    if (step_done(st) != KW_OK) goto failed;
+    int made = sqlite3_changes(c->db);
+    st = stmt(c, ST_MAIL_DIGEST_CLEAR);
+    bind_text(st, 1, timing);
+    if (step_done(st) != KW_OK) goto failed;
+    char mkey[48], val[32];
+    snprintf(mkey, sizeof(mkey), "mail_digest_%s", timing);
+    snprintf(val, sizeof(val), "%lld", (long long)period);
+    st = stmt(c, ST_META_SET);
+    bind_text(st, 1, mkey);
+    bind_text(st, 2, val);
+    if (step_done(st) != KW_OK) goto failed;
+    op->output = json_pack("{s:i}", "mails", made);
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_mail_results(conn_t *c, store_op_t *op)
+{
+    size_t i;
+    json_t *v;
+    json_t *bounced = json_array();
+    json_array_foreach(json_object_get(op->input, "sent"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_SENT);
+        bind_text(st, 1, json_string_value(v));
+        sqlite3_bind_int64(st, 2, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    json_array_foreach(json_object_get(op->input, "retry"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_RETRY);
+        bind_text(st, 1, json_string_value(json_array_get(v, 0)));
+        sqlite3_bind_int64(st, 2, json_integer_value(json_array_get(v, 1)));
+        sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(v, 2)));
+        bind_text(st, 4, json_string_value(json_array_get(v, 3)));
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    json_array_foreach(json_object_get(op->input, "failed"), i, v)
+    {
+        const char *id = json_string_value(json_array_get(v, 0));
+        const char *error = json_string_value(json_array_get(v, 2));
+        sqlite3_stmt *st = stmt(c, ST_MAIL_FAIL);
+        bind_text(st, 1, id);
+        bind_text(st, 2, "failed");
+        sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(v, 1)));
+        bind_text(st, 4, error);
+        if (step_done(st) != KW_OK) goto failed;
+        if (!json_is_true(json_array_get(v, 3)) && json_integer_value(json_array_get(v, 3)) != 1)
+            continue;
+        char sid[32] = "";
+        st = stmt(c, ST_MAIL_SUBSCRIBER_OF);
+        bind_text(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW && col_text(st, 0))
+            snprintf(sid, sizeof(sid), "%s", col_text(st, 0));
+        sqlite3_reset(st);
+        if (!sid[0]) continue; /* a confirmation mail: there is no recipient yet */
+        if (mail_recipient_stop(c, sid, "bounced", error, op->now_ms) != KW_OK) goto failed;
+        json_array_append_new(bounced, json_string(sid));
+    }
+    json_array_foreach(json_object_get(op->input, "cancelled"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_FAIL);
+        bind_text(st, 1, json_string_value(json_array_get(v, 0)));
+        bind_text(st, 2, "cancelled");
+        sqlite3_bind_int64(st, 3, json_integer_value(json_array_get(v, 1)));
+        bind_text(st, 4, json_string_value(json_array_get(v, 2)));
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    op->output = json_pack("{s:o}", "bounced", bounced);
+    return op->rc = KW_OK;
+failed:
+    json_decref(bounced);
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+/* ---- people: sessions, log-in failures, resets, invitations ----
+ *
+ * The pages (web_session.c, web_account.c) make every secret and hash
+ * it; the store keeps hashes only and makes the single-use rules hold in
+ * one transaction: a reset or invitation link is marked used in the same
+ * op that sets the password, so two clicks cannot both succeed. */
+
+static int op_session_create(conn_t *c, store_op_t *op)
+{
+    json_t *in = op->input;
+    const char *id_hash = json_string_value(json_object_get(in, "id_hash"));
+    const char *user = json_string_value(json_object_get(in, "user_id"));
+    const char *csrf = json_string_value(json_object_get(in, "csrf"));
+    const char *discard = json_string_value(json_object_get(in, "discard"));
+    if (id_hash == NULL || user == NULL || csrf == NULL) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    sqlite3_stmt *st = stmt(c, ST_SESSIONS_PRUNE);
+    sqlite3_bind_int64(st, 1, op->now_ms - STORE_SESSION_IDLE_MS);
+    sqlite3_bind_int64(st, 2, op->now_ms - STORE_SESSION_MAX_MS);
+    if (step_done(st) != KW_OK) goto failed;
+    if (discard) { /* the session the browser had before: never carried over */
+        st = stmt(c, ST_SESSION_DELETE);
+        bind_text(st, 1, discard);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(in, "clear"), i, v)
+    {
+        st = stmt(c, ST_LOGIN_FAILURES_CLEAR);
+        bind_text(st, 1, json_string_value(v));
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    st = stmt(c, ST_SESSION_INSERT);
+    bind_text(st, 1, id_hash);
+    bind_text(st, 2, user);
+    bind_text(st, 3, csrf);
+    sqlite3_bind_int64(st, 4, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_session_touch_or_delete(conn_t *c, store_op_t *op)
+{
+    int touch = op->kind == STORE_OP_SESSION_TOUCH;
+    sqlite3_stmt *st = stmt(c, touch ? ST_SESSION_TOUCH : ST_SESSION_DELETE);
+    bind_text(st, 1, json_string_value(json_object_get(op->input, "id_hash")));
+    if (touch) sqlite3_bind_int64(st, 2, op->now_ms);
+    if (step_done(st) != KW_OK) op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_login_failed(conn_t *c, store_op_t *op)
+{
+    sqlite3_stmt *st = stmt(c, ST_LOGIN_FAILURES_PRUNE);
+    sqlite3_bind_int64(st, 1, op->now_ms - 24 * 3600 * 1000LL);
+    if (step_done(st) != KW_OK) goto failed;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(op->input, "keys"), i, v)
+    {
+        st = stmt(c, ST_LOGIN_FAILURE_PUT);
+        bind_text(st, 1, json_string_value(v));
+        sqlite3_bind_int64(st, 2, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_reset_create(conn_t *c, store_op_t *op)
+{
+    sqlite3_stmt *st = stmt(c, ST_RESET_INSERT);
+    bind_text(st, 1, json_string_value(json_object_get(op->input, "hash")));
+    bind_text(st, 2, json_string_value(json_object_get(op->input, "user_id")));
+    sqlite3_bind_int64(st, 3, op->now_ms);
+    sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(op->input, "expires_at")));
+    if (step_done(st) != KW_OK) op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_invite_create(conn_t *c, store_op_t *op)
+{
+    json_t *in = op->input;
+    const char *email = json_string_value(json_object_get(in, "email"));
+    const char *role = json_string_value(json_object_get(in, "role"));
+    const char *issuer = json_string_value(json_object_get(in, "issuer"));
+    const char *name = json_string_value(json_object_get(in, "name"));
+    const char *hash = json_string_value(json_object_get(in, "hash"));
+    if (op->who.role != ROLE_ADMIN) {
+        op_fail(op, KW_FORBIDDEN, "only an admin invites");
+        return op->rc;
+    }
+    if (email == NULL || role == NULL || hash == NULL ||
+        (strcmp(role, "issuer") != 0 && strcmp(role, "editor") != 0) ||
+        (strcmp(role, "issuer") == 0 && (issuer == NULL || !*issuer))) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    sqlite3_stmt *st = stmt(c, ST_ACCOUNT_EMAIL_TAKEN);
+    bind_text(st, 1, email);
+    int taken = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (taken) {
+        op_fail(op, KW_CONFLICT, "a user with this e-mail address exists");
+        return op->rc;
+    }
+    char issuer_id[32] = "";
+    if (strcmp(role, "issuer") == 0) {
+        store_op_t sub = {.kind = STORE_OP_ISSUER_ENSURE, .now_ms = op->now_ms};
+        sub.input = json_pack("{s:s}", "name", issuer);
+        int rc = op_issuer_ensure(c, &sub);
+        if (rc == KW_OK)
+            snprintf(issuer_id, sizeof(issuer_id), "%s",
+                     json_string_value(json_object_get(sub.output, "id")));
+        json_decref(sub.input);
+        json_decref(sub.output);
+        if (rc != KW_OK) {
+            op_fail(op, KW_ERROR, sub.message[0] ? sub.message : "cannot add the issuer");
+            return op->rc;
+        }
+    }
+    char id[24];
+    id[0] = 'u';
+    auth_random_id(id + 1, ID_CHARS - 1);
+    st = stmt(c, ST_USER_INSERT);
+    bind_text(st, 1, id);
+    bind_text(st, 2, name && *name ? name : email);
+    bind_text(st, 3, email);
+    bind_text(st, 4, role);
+    bind_text(st, 5, issuer_id[0] ? issuer_id : NULL);
+    bind_text(st, 6, NULL); /* no password until the invitation is accepted */
+    sqlite3_bind_int64(st, 7, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    st = stmt(c, ST_INVITE_INSERT);
+    bind_text(st, 1, hash);
+    bind_text(st, 2, id);
+    bind_text(st, 3, op->who.user_id[0] ? op->who.user_id : NULL);
+    sqlite3_bind_int64(st, 4, op->now_ms);
+    sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(in, "expires_at")));
+    if (step_done(st) != KW_OK) goto failed;
+    op->output = json_pack("{s:s}", "user_id", id);
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
+static int op_password_set(conn_t *c, store_op_t *op)
+{
+    json_t *in = op->input;
+    const char *kind = json_string_value(json_object_get(in, "kind"));
+    const char *hash = json_string_value(json_object_get(in, "hash"));
+    const char *pw = json_string_value(json_object_get(in, "password_hash"));
+    const char *name = json_string_value(json_object_get(in, "name"));
+    json_t *session = json_object_get(in, "session");
+    if (kind == NULL || hash == NULL || pw == NULL ||
+        (strcmp(kind, "reset") != 0 && strcmp(kind, "invite") != 0)) {
+        core_errors_add(&op->errs, "input", "malformed");
+        return op->rc = KW_INVALID;
+    }
+    int invite = strcmp(kind, "invite") == 0;
+    sqlite3_stmt *st = stmt(c, invite ? ST_INVITE_GET : ST_RESET_GET);
+    bind_text(st, 1, hash);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        op_fail(op, rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR, "no such link");
+        return op->rc;
+    }
+    char user[32];
+    snprintf(user, sizeof(user), "%s", col_text(st, 0));
+    int64_t expires = sqlite3_column_int64(st, 1);
+    int used = sqlite3_column_int(st, 2);
+    sqlite3_reset(st);
+    if (used || expires <= op->now_ms) {
+        op_fail(op, KW_GONE, "the link was used or has expired");
+        return op->rc;
+    }
+    if (invite) {
+        st = stmt(c, ST_INVITE_ACCEPT);
+        bind_text(st, 1, hash);
+        sqlite3_bind_int64(st, 2, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+        if (name && *name) {
+            st = stmt(c, ST_USER_RENAME);
+            bind_text(st, 1, user);
+            bind_text(st, 2, name);
+            if (step_done(st) != KW_OK) goto failed;
+        }
+    }
+    /* Every open reset link of the user dies with this one. */
+    st = stmt(c, ST_RESETS_USE);
+    bind_text(st, 1, user);
+    sqlite3_bind_int64(st, 2, op->now_ms);
+    if (step_done(st) != KW_OK) goto failed;
+    st = stmt(c, ST_USER_SET_PASSWORD);
+    bind_text(st, 1, user);
+    bind_text(st, 2, pw);
+    if (step_done(st) != KW_OK) goto failed;
+    /* A new password ends every session the user had. */
+    st = stmt(c, ST_SESSIONS_END_USER);
+    bind_text(st, 1, user);
+    if (step_done(st) != KW_OK) goto failed;
+    if (json_is_object(session) && json_string_value(json_object_get(session, "discard"))) {
+        st = stmt(c, ST_SESSION_DELETE); /* the browser's session from before */
+        bind_text(st, 1, json_string_value(json_object_get(session, "discard")));
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    if (json_is_object(session)) {
+        st = stmt(c, ST_SESSION_INSERT);
+        bind_text(st, 1, json_string_value(json_object_get(session, "id_hash")));
+        bind_text(st, 2, user);
+        bind_text(st, 3, json_string_value(json_object_get(session, "csrf")));
+        sqlite3_bind_int64(st, 4, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    op->output = json_pack("{s:s}", "user_id", user);
+    return op->rc = KW_OK;
+failed:
+    op_fail(op, KW_ERROR, sqlite3_errmsg(c->db));
+    return op->rc;
+}
+
 static int op_run(store_t *s, conn_t *c, store_op_t *op)
 {
     op->now_ms = kw_now_ms();
@@ -1991,6 +2840,33 @@ static int op_run(store_t *s, conn_t *c, store_op_t *op)
         return op_webhook_enqueue(c, op);
     case STORE_OP_WEBHOOK_RESULTS:
         return op_webhook_results(c, op);
+    case STORE_OP_MAIL_SIGNUP:
+        return op_mail_signup(c, op);
+    case STORE_OP_MAIL_CONFIRM:
+        return op_mail_confirm(c, op);
+    case STORE_OP_MAIL_UNSUBSCRIBE:
+        return op_mail_unsubscribe(c, op);
+    case STORE_OP_MAIL_ENQUEUE:
+        return op_mail_enqueue(c, op);
+    case STORE_OP_MAIL_DIGEST:
+        return op_mail_digest(c, op);
+    case STORE_OP_MAIL_RESULTS:
+        return op_mail_results(c, op);
+    case STORE_OP_REPORT_ADD:
+        return op_report_add(c, op);
+    case STORE_OP_SESSION_CREATE:
+        return op_session_create(c, op);
+    case STORE_OP_SESSION_TOUCH:
+    case STORE_OP_SESSION_DELETE:
+        return op_session_touch_or_delete(c, op);
+    case STORE_OP_LOGIN_FAILED:
+        return op_login_failed(c, op);
+    case STORE_OP_RESET_CREATE:
+        return op_reset_create(c, op);
+    case STORE_OP_INVITE_CREATE:
+        return op_invite_create(c, op);
+    case STORE_OP_PASSWORD_SET:
+        return op_password_set(c, op);
     }
     return op->rc = KW_INVALID;
 }
@@ -2701,4 +3577,278 @@ int64_t store_webhook_pending_total(store_t *s)
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     return n;
+}
+
+/* ---- distribution reports (reads) ---- */
+
+json_t *store_report_counts(store_t *s, const char *release_id)
+{
+    json_t *out = json_array();
+    sqlite3_stmt *st = stmt(&s->reader, ST_REPORT_COUNTS);
+    bind_text(st, 1, release_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_array_append_new(
+            out, json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I}", "channel",
+                           col_text(st, 0) ? col_text(st, 0) : "", "minute",
+                           (json_int_t)sqlite3_column_int64(st, 1), "language",
+                           col_text(st, 2) ? col_text(st, 2) : "", "country",
+                           col_text(st, 3) ? col_text(st, 3) : "", "matched",
+                           (json_int_t)sqlite3_column_int64(st, 4), "delivered",
+                           (json_int_t)sqlite3_column_int64(st, 5), "failed",
+                           (json_int_t)sqlite3_column_int64(st, 6), "failed_attempts",
+                           (json_int_t)sqlite3_column_int64(st, 7)));
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+json_t *store_report_webhooks(store_t *s, const char *release_id)
+{
+    json_t *out = json_array();
+    sqlite3_stmt *st = stmt(&s->reader, ST_REPORT_WEBHOOKS);
+    bind_text(st, 1, release_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *o = json_pack("{s:o, s:b, s:I, s:I, s:I}", "filters", col_json(st, 0),
+                              "delivered", sqlite3_column_int(st, 1), "deliveries",
+                              (json_int_t)sqlite3_column_int64(st, 3), "attempted",
+                              (json_int_t)sqlite3_column_int64(st, 4), "failed_attempts",
+                              (json_int_t)sqlite3_column_int64(st, 5));
+        json_object_set_new(o, "minute", sqlite3_column_type(st, 2) == SQLITE_NULL
+                                             ? json_null()
+                                             : json_integer(sqlite3_column_int64(st, 2)));
+        json_array_append_new(out, o);
+    }
+    sqlite3_reset(st);
+    return out;
+}
+
+/* ---- e-mail alerts (reads) ---- */
+
+/* Fills r from a ST_MAIL_RECIPIENTS_ALL / _GET row, borrowing the email
+ * from the row; the filters are parsed (the caller decrefs them). */
+static void row_mail_recipient(sqlite3_stmt *st, store_mail_recipient_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->subscriber_id, sizeof(r->subscriber_id), "%s", col_text(st, 0));
+    r->num = (uint32_t)sqlite3_column_int64(st, 1);
+    r->email = (char *)col_text(st, 2);
+    snprintf(r->language, sizeof(r->language), "%s", col_text(st, 3));
+    snprintf(r->timing, sizeof(r->timing), "%s", col_text(st, 4));
+    snprintf(r->state, sizeof(r->state), "%s", col_text(st, 5));
+    r->trusted = sqlite3_column_int(st, 6) != 0;
+    r->filters = col_json(st, 7);
+    r->after_seq = sqlite3_column_int64(st, 8);
+}
+
+int store_mail_recipients_each(store_t *s, store_mail_recipient_fn fn, void *arg)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_MAIL_RECIPIENTS_ALL);
+    int rc, result = KW_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_mail_recipient_t r;
+        row_mail_recipient(st, &r);
+        result = fn(&r, arg);
+        json_decref(r.filters);
+        if (result != KW_OK) break;
+    }
+    if (result == KW_OK && rc != SQLITE_DONE) result = KW_ERROR;
+    sqlite3_reset(st);
+    return result;
+}
+
+int store_mail_recipient_get(store_t *s, const char *subscriber_id, store_mail_recipient_t **out)
+{
+    *out = NULL;
+    sqlite3_stmt *st = stmt(&s->reader, ST_MAIL_RECIPIENT_GET);
+    bind_text(st, 1, subscriber_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        store_mail_recipient_t *r = kw_malloc(sizeof(*r));
+        row_mail_recipient(st, r);
+        r->email = kw_strdup(r->email ? r->email : "");
+        *out = r;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? KW_OK : rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+}
+
+void store_mail_recipient_free(store_mail_recipient_t *r)
+{
+    if (r == NULL) return;
+    free(r->email);
+    json_decref(r->filters);
+    free(r);
+}
+
+int store_mail_due(store_t *s, int64_t now, int64_t after_next_at, int64_t after_rowid,
+                   size_t limit, store_mail_t **out, size_t *n)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_MAIL_DUE);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    sqlite3_bind_int64(st, 3, after_next_at);
+    sqlite3_bind_int64(st, 4, after_rowid);
+    store_mail_t *m = kw_calloc(limit ? limit : 1, sizeof(*m));
+    size_t count = 0;
+    int rc = SQLITE_DONE;
+    while (count < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_mail_t *x = &m[count++];
+        x->rowid = sqlite3_column_int64(st, 0);
+        snprintf(x->id, sizeof(x->id), "%s", col_text(st, 1));
+        snprintf(x->kind, sizeof(x->kind), "%s", col_text(st, 2));
+        snprintf(x->subscriber_id, sizeof(x->subscriber_id), "%s", col_text(st, 3));
+        x->email = col_dup(st, 4);
+        snprintf(x->language, sizeof(x->language), "%s", col_text(st, 5));
+        x->ref = col_dup(st, 6);
+        x->seq = sqlite3_column_int64(st, 7);
+        x->attempts = sqlite3_column_int(st, 8);
+        x->next_at = sqlite3_column_int64(st, 9);
+        x->created_at = sqlite3_column_int64(st, 10);
+    }
+    if (count < limit && rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        store_mail_free(m, count);
+        *out = NULL;
+        *n = 0;
+        return KW_ERROR;
+    }
+    sqlite3_reset(st);
+    *out = m;
+    *n = count;
+    return KW_OK;
+}
+
+void store_mail_free(store_mail_t *m, size_t n)
+{
+    if (m == NULL) return;
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].email);
+        free(m[i].ref);
+    }
+    free(m);
+}
+
+int64_t store_mail_next_at(store_t *s)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_MAIL_NEXT_AT);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return v;
+}
+
+void store_mail_stats(store_t *s, store_mail_stats_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = stmt(&s->reader, ST_MAIL_PENDING);
+    if (sqlite3_step(st) == SQLITE_ROW) out->pending = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    st = stmt(&s->reader, ST_MAIL_RECIPIENT_COUNTS);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *state = col_text(st, 0);
+        int64_t count = sqlite3_column_int64(st, 1);
+        if (strcmp(state, "active") == 0) out->recipients_active = count;
+        else if (strcmp(state, "unsubscribed") == 0) out->recipients_unsubscribed = count;
+        else if (strcmp(state, "bounced") == 0) out->recipients_bounced = count;
+    }
+    sqlite3_reset(st);
+}
+
+/* ---- people: sessions, accounts, reset and invitation links (reads) ---- */
+
+int store_session_get(store_t *s, const char *id_hash, int64_t now_ms, store_session_t *out)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_SESSION_GET);
+    bind_text(st, 1, id_hash);
+    sqlite3_bind_int64(st, 2, now_ms - STORE_SESSION_IDLE_MS);
+    sqlite3_bind_int64(st, 3, now_ms - STORE_SESSION_MAX_MS);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+    }
+    memset(out, 0, sizeof(*out));
+    snprintf(out->who.user_id, sizeof(out->who.user_id), "%s", col_text(st, 0));
+    snprintf(out->csrf, sizeof(out->csrf), "%s", col_text(st, 1));
+    out->created_at = sqlite3_column_int64(st, 2);
+    out->last_seen = sqlite3_column_int64(st, 3);
+    if (core_role_parse(col_text(st, 4), &out->who.role) != KW_OK) out->who.role = ROLE_NONE;
+    if (out->who.role == ROLE_ISSUER)
+        snprintf(out->who.issuer_id, sizeof(out->who.issuer_id), "%s", col_text(st, 5));
+    snprintf(out->who.name, sizeof(out->who.name), "%s", col_text(st, 6));
+    snprintf(out->email, sizeof(out->email), "%s", col_text(st, 7));
+    snprintf(out->issuer_name, sizeof(out->issuer_name), "%s", col_text(st, 8));
+    if (out->who.role == ROLE_SUBSCRIBER)
+        snprintf(out->who.subscriber_id, sizeof(out->who.subscriber_id), "%s", col_text(st, 9));
+    sqlite3_reset(st);
+    return KW_OK;
+}
+
+int store_account_by_email(store_t *s, const char *email, store_account_t *out)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_ACCOUNT_BY_EMAIL);
+    bind_text(st, 1, email);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+    }
+    memset(out, 0, sizeof(*out));
+    snprintf(out->user_id, sizeof(out->user_id), "%s", col_text(st, 0));
+    if (core_role_parse(col_text(st, 1), &out->role) != KW_OK) out->role = ROLE_NONE;
+    snprintf(out->password_hash, sizeof(out->password_hash), "%s", col_text(st, 2));
+    snprintf(out->name, sizeof(out->name), "%s", col_text(st, 3));
+    snprintf(out->email, sizeof(out->email), "%s", col_text(st, 4));
+    sqlite3_reset(st);
+    return KW_OK;
+}
+
+int64_t store_login_failures(store_t *s, const char *key, int64_t since_ms)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_LOGIN_FAILURES_COUNT);
+    bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return n;
+}
+
+int store_account_link_get(store_t *s, int invite, const char *hash, store_account_link_t *out)
+{
+    sqlite3_stmt *st = stmt(&s->reader, invite ? ST_INVITE_GET : ST_RESET_GET);
+    bind_text(st, 1, hash);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? KW_NOTFOUND : KW_ERROR;
+    }
+    memset(out, 0, sizeof(*out));
+    snprintf(out->user_id, sizeof(out->user_id), "%s", col_text(st, 0));
+    out->expires_at = sqlite3_column_int64(st, 1);
+    out->used = sqlite3_column_int(st, 2);
+    snprintf(out->email, sizeof(out->email), "%s", col_text(st, 3));
+    snprintf(out->name, sizeof(out->name), "%s", col_text(st, 4));
+    if (core_role_parse(col_text(st, 5), &out->role) != KW_OK) out->role = ROLE_NONE;
+    snprintf(out->issuer_name, sizeof(out->issuer_name), "%s", col_text(st, 6));
+    sqlite3_reset(st);
+    return KW_OK;
+}
+
+json_t *store_invites_recent(store_t *s, size_t limit)
+{
+    sqlite3_stmt *st = stmt(&s->reader, ST_INVITES_RECENT);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+    json_t *arr = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I}", "email", col_text(st, 0), "role",
+                              col_text(st, 1), "issuer", col_text(st, 2), "created_at",
+                              (json_int_t)sqlite3_column_int64(st, 3), "expires_at",
+                              (json_int_t)sqlite3_column_int64(st, 4));
+        json_object_set_new(o, "accepted_at",
+                            sqlite3_column_type(st, 5) == SQLITE_NULL
+                                ? json_null()
+                                : json_integer(sqlite3_column_int64(st, 5)));
+        json_array_append_new(arr, o);
+    }
+    sqlite3_reset(st);
+    return arr;
 }

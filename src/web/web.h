@@ -5,6 +5,7 @@
 #define KAWAT_WEB_H
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "core/core_lang.h"
 
 /* ---- scopes: what a listing page or a feed shows ----
@@ -163,5 +164,54 @@ typedef struct {
     uint64_t entries, bytes, max_bytes;
 } web_cache_stats_t;
 void web_cache_get_stats(const web_cache_t *c, web_cache_stats_t *out);
+
+/* ---- people: sessions and the account pages (web_session.c, web_account.c) ----
+ *
+ * A browser that logs in gets the cookie kawat_session (HttpOnly,
+ * SameSite=Lax, Path=/, Secure when the base URL is https): 256 random
+ * bits, kept by the store only as their SHA-256. Each session has its own
+ * CSRF token, which every form posts back (field "csrf") and every unsafe
+ * API call made with the cookie sends as X-CSRF-Token. */
+#define WEB_SESSION_COOKIE "kawat_session"
+
+typedef struct {
+    store_session_t s;            /* the user (s.who), e-mail, CSRF token */
+    char id_hash[AUTH_HEX_SIZE];  /* SHA-256 of the cookie value */
+} web_session_t;
+
+/* The session of the request's cookie: KW_OK, or KW_NOTFOUND when there
+ * is no cookie or it names no live session. Refreshes last_seen (at most
+ * once a minute, asynchronously). */
+int web_session_get(kawat_app_t *app, net_request_t *req, web_session_t *out);
+
+/* For api_authenticate, when a request has no Authorization header: the
+ * principal of its session cookie (ROLE_NONE without one). An unsafe
+ * method (anything but GET, HEAD, OPTIONS) authenticated by the cookie
+ * must carry the session's CSRF token in X-CSRF-Token, else it is
+ * answered 403 here and KW_FORBIDDEN returned. */
+int web_session_authenticate(kawat_app_t *app, net_request_t *req, core_principal_t *who);
+
+/* The value of cookie name in the request's Cookie header(s), copied into
+ * out (size bytes, NUL-terminated): KW_OK, or KW_NOTFOUND when absent,
+ * empty or longer than size - 1. */
+int web_cookie_get(const net_request_t *req, const char *name, char *out, size_t size);
+
+/* The reader's language from Accept-Language (web_pages.c); NULL if it
+ * names none the wire carries. */
+const core_lang_t *web_accept_language(const net_request_t *req);
+
+/* The account pages: /login, /logout, /account, /reset, /reset/{token},
+ * /admin/invites, /invite/{token}, for every method (GET, HEAD, POST;
+ * others get 405). Returns 1 if the path is one of them (answered), 0 if
+ * not (the caller routes it). */
+int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
+                      int trailing);
+
+/* The journalists' e-mail alert pages (web_signup.c): /signup (GET, HEAD,
+ * POST), /confirm?token= (GET, HEAD), /unsubscribe?token= (GET, HEAD;
+ * POST is RFC 8058's one-click). Returns 1 if the path is one of them
+ * (answered, also with 405 for another method), 0 if not. */
+int web_signup_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
+                     int trailing);
 
 #endif

@@ -1491,3 +1491,8 @@ void web_error(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, in
     kw_buf_free(&headers);
     kw_buf_free(&b);
 }
+
+const core_lang_t *web_accept_language(const net_request_t *req)
+{
+    return accept_language(req);
+}

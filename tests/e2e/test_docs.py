@@ -387,7 +387,7 @@ def test_documented_query_parameters_are_accepted(server, doc, route):
     assert params
     values = {"after": "0", "limit": "1", "wait": "0", "language": "id", "sector": "business",
               "region": "ID", "issuer": "acme", "state": "published", "cursor": "1",
-              "kind": "outlet", "keyword": "nickel"}
+              "kind": "outlet", "keyword": "nickel", "format": "ninjs"}
     token = server.token("editor") if route == "/v1/subscribers" else None
     for p in params:
         r = server.get(f"{route}?{p}={values[p]}", token=token)
