@@ -125,6 +125,14 @@ void api_cursor_text(int64_t cursor, char *out, size_t size);
 /* Answers 200 {"items": items, "next_cursor": text or null}; takes items. */
 void api_list_answer(net_request_t *req, json_t *items, int64_t next);
 
+/* Filters as subscribers, endpoints and sign-ups send them: one filter
+ * object appended to out in canonical form, or an array of 1 to
+ * STORE_SUBSCRIBER_FILTERS_MAX of them as a new canonical array (NULL when
+ * not an array of that size). Problems go to errs, named field[i].... */
+void api_filter_canon(kawat_app_t *app, json_t *item, const char *prefix, json_t *out,
+                      core_errors_t *errs);
+json_t *api_filters_canon(kawat_app_t *app, json_t *v, const char *field, core_errors_t *errs);
+
 /* Release JSON with its translations and versions for the caller. */
 json_t *api_release_json(kawat_app_t *app, const core_release_t *r, const core_principal_t *who);
 

@@ -2,6 +2,7 @@
  * documents, authentication by bearer token, query and body parsing. */
 #include "api/api.h"
 #include "auth/auth.h"
+#include "match/match.h"
 #include "web/web.h"
 
 #include <stdio.h>
@@ -231,4 +232,35 @@ void api_store_failed(net_request_t *req, const char *message)
     fprintf(stderr, "kawat: store error: %s\n", message);
     api_problem(req, 503, "unavailable", "Service unavailable",
                 "The store could not commit the change; nothing was changed. Try again.", NULL);
+}
+
+void api_filter_canon(kawat_app_t *app, json_t *item, const char *prefix, json_t *out,
+                      core_errors_t *errs)
+{
+    if (!json_is_object(item)) {
+        core_errors_add(errs, prefix, "must be a filter object");
+        return;
+    }
+    match_filter_t f;
+    match_filter_init(&f);
+    if (match_filter_parse_json(&f, item, prefix, store_sector_resolve, app->store, errs) == KW_OK)
+        json_array_append_new(out, match_filter_to_json(&f));
+    match_filter_clear(&f);
+}
+
+json_t *api_filters_canon(kawat_app_t *app, json_t *v, const char *field, core_errors_t *errs)
+{
+    size_t n = json_array_size(v);
+    if (!json_is_array(v) || n < 1 || n > STORE_SUBSCRIBER_FILTERS_MAX) {
+        core_errors_add(errs, field, "must be an array of 1 to %d filters",
+                        STORE_SUBSCRIBER_FILTERS_MAX);
+        return NULL;
+    }
+    json_t *canon = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char prefix[48];
+        snprintf(prefix, sizeof(prefix), "%.30s[%zu]", field, i);
+        api_filter_canon(app, json_array_get(v, i), prefix, canon, errs);
+    }
+    return canon;
 }

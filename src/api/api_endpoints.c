@@ -60,20 +60,6 @@ static void invalid(net_request_t *req, const core_errors_t *errs)
 }
 
 /* Appends the canonical form of filter object item (named prefix) to out. */
-static void filter_canon(kawat_app_t *app, json_t *item, const char *prefix, json_t *out,
-                         core_errors_t *errs)
-{
-    if (!json_is_object(item)) {
-        core_errors_add(errs, prefix, "must be a filter object");
-        return;
-    }
-    match_filter_t f;
-    match_filter_init(&f);
-    if (match_filter_parse_json(&f, item, prefix, store_sector_resolve, app->store, errs) == KW_OK)
-        json_array_append_new(out, match_filter_to_json(&f));
-    match_filter_clear(&f);
-}
-
 /* Checks a create or a change; returns the store's input ({url, secret,
  * filters, format}, the fields given; a create gets defaults and, without
  * a secret, a new one in p->secret) or NULL with every problem in errs. */
@@ -114,22 +100,11 @@ static json_t *endpoint_input(kawat_app_t *app, json_t *in, int creating, pendin
             explicit_bzero(k, sizeof(k));
         } else if (strcmp(key, "filter") == 0) {
             json_t *canon = json_array();
-            filter_canon(app, v, "filter", canon, errs);
+            api_filter_canon(app, v, "filter", canon, errs);
             json_object_set_new(out, "filters", canon);
         } else if (strcmp(key, "filters") == 0) {
-            size_t n = json_array_size(v);
-            if (!json_is_array(v) || n < 1 || n > STORE_SUBSCRIBER_FILTERS_MAX) {
-                core_errors_add(errs, "filters", "must be an array of 1 to %d filters",
-                                STORE_SUBSCRIBER_FILTERS_MAX);
-                continue;
-            }
-            json_t *canon = json_array();
-            for (size_t i = 0; i < n; i++) {
-                char prefix[32];
-                snprintf(prefix, sizeof(prefix), "filters[%zu]", i);
-                filter_canon(app, json_array_get(v, i), prefix, canon, errs);
-            }
-            json_object_set_new(out, "filters", canon);
+            json_t *canon = api_filters_canon(app, v, "filters", errs);
+            if (canon) json_object_set_new(out, "filters", canon);
         } else if (strcmp(key, "format") == 0) {
             const char *z = json_string_value(v);
             if (z == NULL || (strcmp(z, "ninjs") && strcmp(z, "newsml") && strcmp(z, "json")))

@@ -125,29 +125,8 @@ static json_t *subscriber_input(kawat_app_t *app, json_t *in, int creating, core
             else
                 json_object_set(out, "trusted", v);
         } else if (strcmp(key, "filters") == 0) {
-            size_t n = json_array_size(v);
-            if (!json_is_array(v) || n < 1 || n > STORE_SUBSCRIBER_FILTERS_MAX) {
-                core_errors_add(errs, "filters", "must be an array of 1 to %d filters",
-                                STORE_SUBSCRIBER_FILTERS_MAX);
-                continue;
-            }
-            json_t *canon = json_array();
-            for (size_t i = 0; i < n; i++) {
-                char prefix[32];
-                snprintf(prefix, sizeof(prefix), "filters[%zu]", i);
-                json_t *item = json_array_get(v, i);
-                if (!json_is_object(item)) {
-                    core_errors_add(errs, prefix, "must be a filter object");
-                    continue;
-                }
-                match_filter_t f;
-                match_filter_init(&f);
-                if (match_filter_parse_json(&f, item, prefix, store_sector_resolve, app->store,
-                                            errs) == KW_OK)
-                    json_array_append_new(canon, match_filter_to_json(&f));
-                match_filter_clear(&f);
-            }
-            json_object_set_new(out, "filters", canon);
+            json_t *canon = api_filters_canon(app, v, "filters", errs);
+            if (canon) json_object_set_new(out, "filters", canon);
         } else {
             char field[64];
             snprintf(field, sizeof(field), "%.60s", key);
