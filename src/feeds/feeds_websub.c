@@ -129,6 +129,7 @@ typedef struct push_s {
     char language[16];
     char country[4];
     int failing;
+    int64_t seq; /* the wire event it carries */
 } push_t;
 
 struct hub_s {
@@ -142,6 +143,16 @@ struct hub_s {
     size_t nverify, npush, nwaiting;
     int handles_open; /* the two timers and the deliver client */
     int ops_pending;  /* store ops not yet returned */
+    int pos_saving;   /* a STORE_OP_META_SET of the position is in flight */
+    int64_t pos_saved; /* the position last written (meta websub_seq) */
+    /* Pushes not yet finished (delivered or given up) per wire event,
+     * oldest first: the durable position stays before the oldest, so a
+     * crash re-pushes what had not finished. */
+    struct {
+        int64_t seq;
+        size_t n;
+    } *pend;
+    size_t npend, pend_cap;
     int stopping;
     uint64_t rng;
     feeds_websub_stats_t stats;
@@ -364,6 +375,8 @@ static size_t subs_count(const hub_t *h, int64_t now, int active_only)
 
 /* ---- lifetime ---- */
 
+static void position_save(hub_t *h);
+
 static void hub_maybe_free(hub_t *h)
 {
     if (!h->stopping || h->handles_open > 0 || h->ops_pending > 0) return;
@@ -372,6 +385,7 @@ static void hub_maybe_free(hub_t *h)
         h->topics = t->next;
         topic_free(t);
     }
+    free(h->pend);
     free(h);
 }
 
@@ -395,6 +409,15 @@ static void on_store_done(store_op_t *op)
 {
     hub_t *h = op->arg;
     h->ops_pending--;
+    if (op->kind == STORE_OP_META_SET) {
+        h->pos_saving = 0;
+        if (op->rc == KW_OK)
+            h->pos_saved = json_integer_value(json_object_get(op->input, "seq"));
+        store_op_free(op);
+        if (!h->stopping) position_save(h); /* what moved while it was written */
+        hub_maybe_free(h);
+        return;
+    }
     if (!h->stopping) {
         const char *callback = json_string_value(json_object_get(op->input, "callback"));
         const char *topic = json_string_value(json_object_get(op->input, "topic"));
@@ -422,6 +445,54 @@ static void store_write(hub_t *h, store_op_kind_t kind, json_t *input)
     op->input = input;
     h->ops_pending++;
     store_submit(h->app->store, op);
+}
+
+/* Writes the wire position the hub has pushed through (one write in
+ * flight; a later call while it runs is caught up by the next event), so
+ * that events committed while the server was down are pushed after the
+ * restart. Retries still in flight at a stop are not kept. */
+static void position_save(hub_t *h)
+{
+    int64_t safe = h->npend ? h->pend[0].seq - 1 : h->last_seq;
+    if (h->pos_saving || h->stopping || safe == h->pos_saved) return;
+    char v[32];
+    snprintf(v, sizeof(v), "%lld", (long long)safe);
+    h->pos_saving = 1;
+    store_write(h, STORE_OP_META_SET,
+                json_pack("{s:s, s:s, s:I}", "key", "websub_seq", "value", v, "seq",
+                          (json_int_t)safe));
+}
+
+static void pend_add(hub_t *h, int64_t seq)
+{
+    if (h->npend && h->pend[h->npend - 1].seq == seq) {
+        h->pend[h->npend - 1].n++;
+        return;
+    }
+    if (h->npend == h->pend_cap) {
+        h->pend_cap = h->pend_cap ? h->pend_cap * 2 : 16;
+        h->pend = kw_realloc(h->pend, h->pend_cap * sizeof(*h->pend));
+    }
+    h->pend[h->npend].seq = seq;
+    h->pend[h->npend].n = 1;
+    h->npend++;
+}
+
+/* One push of event seq finished; the position may move on. */
+static void pend_done(hub_t *h, int64_t seq)
+{
+    for (size_t i = 0; i < h->npend; i++) {
+        if (h->pend[i].seq != seq) continue;
+        if (h->pend[i].n) h->pend[i].n--;
+        break;
+    }
+    size_t k = 0;
+    while (k < h->npend && h->pend[k].n == 0) k++;
+    if (k) {
+        memmove(h->pend, h->pend + k, (h->npend - k) * sizeof(*h->pend));
+        h->npend -= k;
+    }
+    position_save(h);
 }
 
 /* ---- verification of intent ---- */
@@ -514,6 +585,7 @@ static void push_send(hub_t *h, push_t *p);
 static void push_free(push_t *p)
 {
     p->hub->npush--;
+    pend_done(p->hub, p->seq);
     doc_unref(p->doc);
     free(p->callback);
     free(p);
@@ -781,6 +853,8 @@ static void event_push(hub_t *h, const store_event_t *ev)
             p->attempt = 1;
             p->first_ms = now;
             snprintf(p->release_id, sizeof(p->release_id), "%s", r->id);
+            p->seq = ev->seq;
+            pend_add(h, ev->seq);
             snprintf(p->language, sizeof(p->language), "%s", language);
             snprintf(p->country, sizeof(p->country), "%.2s", country);
             h->npush++;
@@ -797,6 +871,7 @@ void feeds_websub_wire_advanced(kawat_app_t *app)
     if (h->topics == NULL) {
         /* Nobody to push to: skip the reading. */
         h->last_seq = store_wire_last_seq(app->store);
+        position_save(h);
         return;
     }
     for (;;) {
@@ -814,6 +889,7 @@ void feeds_websub_wire_advanced(kawat_app_t *app)
         store_events_free(ev, n);
         if (n < WIRE_BATCH) break;
     }
+    position_save(h);
 }
 
 /* ---- leases ---- */
@@ -873,7 +949,16 @@ int feeds_websub_start(kawat_app_t *app)
     h->deliver = d;
     h->rng = (uint64_t)kw_now_ms() ^ ((uint64_t)(uintptr_t)h << 16) ^ 0x9e3779b97f4a7c15ULL;
     if (h->rng == 0) h->rng = 1;
+    /* Resume where the last run stopped pushing (at the wire's end on a
+     * first start). */
     h->last_seq = store_wire_last_seq(app->store);
+    char pos[32];
+    h->pos_saved = -1; /* none yet: the first start writes the wire's end */
+    if (store_meta_get(app->store, "websub_seq", pos, sizeof(pos)) == KW_OK) {
+        long long saved = atoll(pos);
+        if (saved >= 0 && saved < h->last_seq) h->last_seq = saved;
+        h->pos_saved = h->last_seq;
+    }
     if (store_websub_each(app->store, load_one, h) != KW_OK) {
         fprintf(stderr, "kawat: websub: cannot read the subscriptions\n");
         while (h->topics) {
@@ -895,6 +980,8 @@ int feeds_websub_start(kawat_app_t *app)
     uv_timer_start(&h->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
     h->handles_open = 3;
     app->websub = h;
+    /* What was published while the server was down. */
+    feeds_websub_wire_advanced(app);
     return KW_OK;
 }
 

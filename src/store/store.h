@@ -157,13 +157,15 @@ typedef enum {
                                 created), name?, hash, expires_at}: a user without a
                                 password and its invitation. KW_CONFLICT: a user other
                                 than a subscriber has the address. output: {user_id} */
-    STORE_OP_PASSWORD_SET    /* input: {kind: reset|invite, hash, password_hash, name?,
+    STORE_OP_PASSWORD_SET,   /* input: {kind: reset|invite, hash, password_hash, name?,
                                 session?: {id_hash, csrf, discard?}}: uses the link (KW_NOTFOUND:
                                 none; KW_GONE: used or expired), sets the password (and
                                 for an invitation the name), marks every reset link of
                                 the user used, ends all the user's sessions (and the
                                 session discard), then opens session if given.
                                 output: {user_id} */
+    STORE_OP_META_SET        /* input: {key, value}: a value in the meta table, e.g. an
+                                engine's durable wire position (the WebSub hub's) */
 } store_op_kind_t;
 
 /* Whether kind is one of the subscriber ops. */

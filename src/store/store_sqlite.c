@@ -2801,6 +2801,19 @@ failed:
     return op->rc;
 }
 
+static int op_meta_set(conn_t *c, store_op_t *op)
+{
+    const char *key = json_string_value(json_object_get(op->input, "key"));
+    const char *value = json_string_value(json_object_get(op->input, "value"));
+    if (key == NULL || value == NULL) return op->rc = KW_INVALID;
+    sqlite3_stmt *st = stmt(c, ST_META_SET);
+    bind_text(st, 1, key);
+    bind_text(st, 2, value);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return op->rc = rc == SQLITE_DONE ? KW_OK : KW_ERROR;
+}
+
 static int op_run(store_t *s, conn_t *c, store_op_t *op)
 {
     op->now_ms = kw_now_ms();
@@ -2867,6 +2880,8 @@ static int op_run(store_t *s, conn_t *c, store_op_t *op)
         return op_invite_create(c, op);
     case STORE_OP_PASSWORD_SET:
         return op_password_set(c, op);
+    case STORE_OP_META_SET:
+        return op_meta_set(c, op);
     }
     return op->rc = KW_INVALID;
 }

@@ -304,6 +304,23 @@ def test_subscriptions_survive_a_restart(hub, subscriber):
     assert headers["x-hub-signature"] == f"sha256={sig}"
 
 
+def test_event_of_a_killed_server_is_pushed_after_restart(hub, subscriber):
+    """The hub keeps its wire position in the store: what was committed
+    but perhaps not pushed when the server died is pushed after the
+    restart (at least once)."""
+    subscribe(hub, subscriber, "/crash", "/en/atom.xml", 1)
+    hub.publish(hub.issuer_token, hub.editor_token, headline="Published just before a crash")
+    hub.kill()
+    hub.restart()
+    posts = subscriber.wait("post", lambda p: any(b"just before a crash" in x[2] for x in p))
+    assert all(x[0] == "/crash" for x in posts)
+    # And nothing is pushed twice on a clean restart.
+    n = len(subscriber.posts_for("/crash"))
+    hub.restart()
+    time.sleep(1.5)
+    assert len(subscriber.posts_for("/crash")) == n
+
+
 # ---- refusals ----
 
 def test_loopback_callback_refused_without_allow(make_server, subscriber):
