@@ -60,6 +60,23 @@ static const api_route_info_t routes[] = {
     {"POST", "/admin/invites", "Invite an issuer (with its organization) or an editor by e-mail (admin)"},
     {"GET", "/invite/{token}", "Accept an invitation: choose a name and password"},
     {"POST", "/invite/{token}", "Create the invited account and log in (link single use, 7 days)"},
+    {"GET", "/desk/", "Issuer portal (own releases, live states) or editor desk (queue, calendar, live wire)"},
+    {"GET", "/desk/new", "The release form with Markdown toolbar, time-zone picker and live preview (issuer)"},
+    {"POST", "/desk/new", "Create a release from the form: save the draft or submit it (issuer)"},
+    {"POST", "/desk/preview", "The release form rendered exactly as readers will see it (HTML fragment)"},
+    {"GET", "/desk/releases/{id}", "One release: preview, status, report link and the actions its state allows"},
+    {"POST", "/desk/releases/{id}", "Act on a release: save, submit, approve, reject, schedule, correct, withdraw"},
+    {"GET", "/me/signup", "Create a subscriber account (journalist, desktop, outlet) with e-mail and password"},
+    {"POST", "/me/signup", "Send the subscriber sign-up form: the account is made and logged in"},
+    {"GET", "/me/", "A subscriber's own page: beats, preview of matching releases, e-mail timing, feeds"},
+    {"POST", "/me/beats", "Preview (action=preview) or add (action=save) a beat (subscriber)"},
+    {"POST", "/me/beats/remove", "Remove one of the subscriber's beats"},
+    {"POST", "/me/timing", "Set the e-mail timing: immediate, hourly, daily (journalist)"},
+    {"GET", "/me/live", "The subscriber's live page: its beats on /v1/stream"},
+    {"GET", "/me/endpoints", "An outlet's webhook endpoints, with a form to add one"},
+    {"POST", "/me/endpoints", "Add a webhook endpoint (outlet): its secret is shown once"},
+    {"GET", "/me/endpoints/{id}", "One webhook endpoint of the outlet with its delivery log"},
+    {"POST", "/me/endpoints/{id}", "Pause, resume or delete one of the outlet's endpoints (action=)"},
     {"GET", "/signup", "The e-mail alerts sign-up form for journalists"},
     {"POST", "/signup", "Send the sign-up form: a confirmation mail follows"},
     {"GET", "/confirm", "Open a sign-up's confirmation link (?token=): the alerts start"},
@@ -343,6 +360,12 @@ void api_route(net_request_t *req, void *data)
 
     /* People's pages (web_account.c) take forms too. */
     if (web_account_route(app, req, seg, n, trailing)) return;
+
+    /* Subscriber self-service (web_subscriber.c) takes forms too. */
+    if (web_subscriber_route(app, req, seg, n, trailing)) return;
+
+    /* The issuer portal and the editor desk (web_desk.c) take forms too. */
+    if (web_desk_route(app, req, seg, n, trailing)) return;
 
     /* Pages, feeds, sitemaps: GET and HEAD only. */
     if (!is_get(req)) { page_method_not_allowed(req); return; }

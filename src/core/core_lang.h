@@ -132,6 +132,65 @@ typedef enum {
     MSG_ACCT_MAIL_RESET_BODY, /* the reset mail's text, {link} on a line of its own */
     MSG_ACCT_MAIL_INVITE_SUBJECT, /* "You are invited to {wire}" */
     MSG_ACCT_MAIL_INVITE_BODY, /* the invitation mail's text: {role}, {link} */
+    /* The issuer portal and the editor desk (web_desk.c): */
+    MSG_DESK_TITLE, /* "Your releases" */
+    MSG_DESK_QUEUE, /* "Review queue" */
+    MSG_DESK_NEW, /* "New release" */
+    MSG_DESK_LANGUAGE, /* "Language" */
+    MSG_DESK_GROUP, /* "Translation group" */
+    MSG_DESK_CONTACTS_HINT, /* "One contact per line: name; e-mail; phone" */
+    MSG_DESK_TIMING, /* "Release" */
+    MSG_DESK_AT_ONCE, /* "As soon as approved" */
+    MSG_DESK_EMBARGO, /* "Under embargo until" */
+    MSG_DESK_SCHEDULE_AT, /* "Scheduled for" */
+    MSG_DESK_WHEN, /* "Date and time with its offset, e.g. 2026-12-01T09:00:00+07:00" */
+    MSG_DESK_TIMEZONE, /* "Time zone" */
+    MSG_DESK_SAVE, /* "Save draft" */
+    MSG_DESK_SUBMIT, /* "Submit for review" */
+    MSG_DESK_PREVIEW, /* "Preview" */
+    MSG_DESK_APPROVE, /* "Approve" */
+    MSG_DESK_REJECT, /* "Reject" */
+    MSG_DESK_SCHEDULE, /* "Schedule" */
+    MSG_DESK_CORRECT, /* "Publish the correction" */
+    MSG_DESK_WITHDRAW, /* "Withdraw" */
+    MSG_DESK_REPORT, /* "Distribution report" */
+    MSG_DESK_CALENDAR, /* "Embargoed and scheduled" */
+    MSG_DESK_WIRE, /* "Live wire" */
+    MSG_DESK_CONFLICT, /* "This step is not possible in the release's current state." */
+    MSG_STATE_DRAFT, /* "Draft" */
+    MSG_STATE_SUBMITTED, /* "Submitted" */
+    MSG_STATE_REJECTED, /* "Rejected" */
+    MSG_STATE_SCHEDULED, /* "Scheduled" */
+    MSG_STATE_EMBARGOED, /* "Embargoed" */
+    MSG_STATE_WITHDRAWN, /* "Withdrawn" */
+    /* Subscriber self-service (web_subscriber.c): */
+    MSG_ME_TITLE, /* "Your subscription" (the /me/ page) */
+    MSG_ME_SIGNUP_TITLE, /* "Create a subscriber account" (/me/signup) */
+    MSG_ME_KIND, /* "I am" (label of the kind choice) */
+    MSG_ME_KIND_JOURNALIST, /* "A journalist: e-mail alerts" */
+    MSG_ME_KIND_DESKTOP, /* "A desktop user: a live page" */
+    MSG_ME_KIND_OUTLET, /* "An outlet: webhooks" */
+    MSG_ME_EVERYTHING, /* "Everything (no beat set yet)" */
+    MSG_ME_ADD_BEAT, /* "Add a beat" */
+    MSG_ME_PREVIEW, /* "Preview" (button) */
+    MSG_ME_SAVE, /* "Save" (button) */
+    MSG_ME_REMOVE, /* "Remove" (button) */
+    MSG_ME_MATCHING, /* "Recent releases that match" (heading of the preview) */
+    MSG_ME_TIMING_UNCONFIRMED, /* "E-mails go only to an address confirmed through the e-mail alerts sign-up." */
+    MSG_ME_LIVE, /* "Live" (the personal live page) */
+    MSG_ME_LIVE_WAITING, /* "Waiting for releases on your beats..." */
+    MSG_ME_ENDPOINTS, /* "Webhook endpoints" */
+    MSG_ME_FORMAT, /* "Format" */
+    MSG_ME_ADD_ENDPOINT, /* "Add an endpoint" */
+    MSG_ME_PAUSE, /* "Pause" */
+    MSG_ME_RESUME, /* "Resume" */
+    MSG_ME_DELETE, /* "Delete" */
+    MSG_ME_ACTIVE, /* "Active" */
+    MSG_ME_PAUSED, /* "Paused" */
+    MSG_ME_DELIVERIES, /* "Delivery log" */
+    MSG_ME_SECRET_ONCE, /* "Signing secret, shown only now: keep it" */
+    MSG_ME_NONE, /* "None yet." */
+    MSG_ME_INVALID, /* "Please check this value." */
     MSG_COUNT_
 } core_msg_t;
 

@@ -68,12 +68,17 @@ typedef enum {
      * Results: op->subscriber (the row after the op; for a delete, the row
      * as it was) and op->output (store_subscriber_json of it). */
     STORE_OP_SUBSCRIBER_CREATE, /* input: {kind, name, email?, trusted?, filters,
-                                   token_hash}: a user of role subscriber, the
-                                   subscriber and its first token. trusted only
-                                   when who is an editor or admin */
+                                   token_hash, password_hash?}: a user of role
+                                   subscriber, the subscriber and its first token.
+                                   trusted only when who is an editor or admin.
+                                   password_hash (browser sign-up): the user logs
+                                   in with email (required); KW_CONFLICT when a
+                                   user has that address */
     STORE_OP_SUBSCRIBER_UPDATE, /* subscriber_id + input: any of {kind, name, email,
-                                   trusted, filters}; who: the subscriber itself,
-                                   an editor or an admin (trusted: editor, admin) */
+                                   trusted, filters, timing}; who: the subscriber
+                                   itself, an editor or an admin (trusted: editor,
+                                   admin). timing (immediate|hourly|daily) is set on
+                                   the subscriber's mail recipient row, if any */
     STORE_OP_SUBSCRIBER_DELETE, /* subscriber_id; who as for update: removes the
                                    subscriber and revokes its user's tokens */
     /* WebSub subscriptions (feeds_websub.c; the hub has verified intent).
@@ -93,8 +98,9 @@ typedef enum {
                                  wire's end now. KW_FORBIDDEN: who is not an outlet;
                                  KW_CONFLICT: STORE_WEBHOOKS_PER_OUTLET reached */
     STORE_OP_WEBHOOK_UPDATE,  /* input: {id, any of url, secret, filters, format;
-                                 resume: true}: resume makes it active again and
-                                 makes every pending delivery due now */
+                                 resume: true; pause: true}: resume makes it active
+                                 again and makes every pending delivery due now;
+                                 pause stops deliveries ("paused by the outlet") */
     STORE_OP_WEBHOOK_DELETE,  /* input: {id}: the endpoint, its outbox and its log */
     STORE_OP_WEBHOOK_ENQUEUE, /* the engine, no principal. input: {through, payloads:
                                  [{seq, format, body}], deliveries: [{endpoint, seq,
@@ -116,7 +122,9 @@ typedef enum {
                                   output: {id} */
     STORE_OP_MAIL_CONFIRM,     /* input: {signup}: creates the journalist subscriber and
                                   its recipient row, or renews the address's existing
-                                  one (filters, name, language, timing; active again).
+                                  one (filters, name, language, timing; active again);
+                                  without one, a journalist who logs in with the
+                                  address (/me/signup) gets the recipient row.
                                   op->subscriber: the subscriber after the op; output:
                                   {subscriber, email, language, timing, created}.
                                   KW_NOTFOUND: no such sign-up; KW_GONE: expired */
@@ -125,9 +133,12 @@ typedef enum {
                                   KW_NOTFOUND: no such recipient */
     STORE_OP_MAIL_ENQUEUE,     /* the engine. input: {through?, mails: [[id, kind,
                                   subscriber, ref, seq]], digest: [[subscriber,
-                                  release_id, seq]]}: outbox rows for active recipients
-                                  (existing ids kept), digest items, and through as
-                                  the last wire sequence handled, in one transaction */
+                                  release_id, seq]], notices?: [[id, email, language,
+                                  ref]]}: outbox rows for active recipients
+                                  (existing ids kept), digest items, "notice" rows to
+                                  an address (no subscriber: never a bounce), and
+                                  through as the last wire sequence handled, in one
+                                  transaction */
     STORE_OP_MAIL_DIGEST,      /* the engine. input: {timing, key, period}: one outbox
                                   row "<key>.<subscriber>" per recipient of that timing
                                   with digest items, listing them; the items go; meta

@@ -159,6 +159,9 @@ typedef enum {
     ST_INVITE_GET,
     ST_INVITE_ACCEPT,
     ST_INVITES_RECENT,
+    ST_EMAIL_ANY_USER,
+    ST_MAIL_RECIPIENT_TIMING,
+    ST_SUBSCRIBER_BY_LOGIN,
     ST_COUNT_
 } stmt_id_t;
 
@@ -326,6 +329,12 @@ static const char *stmt_sql[ST_COUNT_] = {
                                 "COALESCE(MAX(seq), 0) FROM wire), updated_at = ?4 WHERE "
                                 "subscriber_id = ?1",
     [ST_MAIL_RECIPIENT_DELETE] = "DELETE FROM mail_recipients WHERE subscriber_id = ?1",
+    [ST_MAIL_RECIPIENT_TIMING] = "UPDATE mail_recipients SET timing = ?2, updated_at = ?3 "
+                                 "WHERE subscriber_id = ?1",
+    [ST_EMAIL_ANY_USER] = "SELECT 1 FROM users WHERE email = ?1 COLLATE NOCASE LIMIT 1",
+    [ST_SUBSCRIBER_BY_LOGIN] = "SELECT s.id FROM subscribers s JOIN users u ON u.id = s.user_id "
+                               "WHERE u.email = ?1 COLLATE NOCASE AND u.password_hash IS NOT "
+                               "NULL AND s.kind = 'journalist' LIMIT 1",
     [ST_MAIL_RECIPIENT_STATE] = "UPDATE mail_recipients SET state = ?2, state_reason = ?3, "
                                 "updated_at = ?4 WHERE subscriber_id = ?1 AND state = 'active'",
     [ST_MAIL_CANCEL] = "UPDATE mail_outbox SET state = 'cancelled' WHERE subscriber_id = ?1 AND "
@@ -1608,7 +1617,12 @@ static int subscriber_apply(store_subscriber_t *sub, json_t *in, int creating, c
                 json_decref(sub->filters);
                 sub->filters = json_deep_copy(v);
             }
-        } else if (!(creating && strcmp(key, "token_hash") == 0)) {
+        } else if (strcmp(key, "timing") == 0 && !creating) {
+            const char *t = json_string_value(v);
+            if (t == NULL || (strcmp(t, "immediate") && strcmp(t, "hourly") && strcmp(t, "daily")))
+                core_errors_add(errs, "timing", "must be immediate, hourly or daily");
+        } else if (!(creating && (strcmp(key, "token_hash") == 0 ||
+                                  strcmp(key, "password_hash") == 0))) {
             char field[64];
             snprintf(field, sizeof(field), "%.60s", key);
             core_errors_add(errs, field, "unknown field");
@@ -1674,6 +1688,26 @@ static int op_subscriber_create(conn_t *c, store_op_t *op)
         op_fail(op, KW_FORBIDDEN, "only editors and admins may set trusted");
         goto done;
     }
+    /* A person signing up in the browser (web_subscriber.c) logs in with
+     * the subscriber's e-mail and a password: the address must name no
+     * other user, so log-in finds exactly this one. */
+    const char *password_hash = json_string_value(json_object_get(op->input, "password_hash"));
+    if (password_hash) {
+        if (sub->email == NULL) {
+            core_errors_add(&op->errs, "email", "is required with a password");
+            op->rc = KW_INVALID;
+            goto done;
+        }
+        sqlite3_stmt *q = stmt(c, ST_EMAIL_ANY_USER);
+        bind_text(q, 1, sub->email);
+        int taken = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (taken == SQLITE_ROW) {
+            op_fail(op, KW_CONFLICT, "a user has this e-mail address");
+            goto done;
+        }
+        if (taken != SQLITE_DONE) goto failed;
+    }
     sub->user_id[0] = 'u';
     auth_random_id(sub->user_id + 1, ID_CHARS - 1);
     sub->id[0] = 's';
@@ -1683,10 +1717,11 @@ static int op_subscriber_create(conn_t *c, store_op_t *op)
     sqlite3_stmt *st = stmt(c, ST_USER_INSERT);
     bind_text(st, 1, sub->user_id);
     bind_text(st, 2, sub->name);
-    bind_text(st, 3, NULL); /* the e-mail lives with the subscriber */
+    /* the e-mail lives with the subscriber, unless the person logs in with it */
+    bind_text(st, 3, password_hash ? sub->email : NULL);
     bind_text(st, 4, "subscriber");
     bind_text(st, 5, NULL);
-    bind_text(st, 6, NULL);
+    bind_text(st, 6, password_hash);
     sqlite3_bind_int64(st, 7, op->now_ms);
     if (step_done(st) != KW_OK) goto failed;
     if (write_subscriber(c, sub, 1) != KW_OK) goto failed;
@@ -1734,6 +1769,16 @@ static int op_subscriber_update(conn_t *c, store_op_t *op)
     int renamed = strcmp(old_name, sub->name) != 0;
     free(old_name);
     if (write_subscriber(c, sub, 0) != KW_OK) goto failed;
+    const char *timing = json_string_value(json_object_get(op->input, "timing"));
+    if (timing) {
+        /* E-mail timing lives with the recipient row (a confirmed address);
+         * without one there is nothing to change. */
+        sqlite3_stmt *tm = stmt(c, ST_MAIL_RECIPIENT_TIMING);
+        bind_text(tm, 1, sub->id);
+        bind_text(tm, 2, timing);
+        sqlite3_bind_int64(tm, 3, op->now_ms);
+        if (step_done(tm) != KW_OK) goto failed;
+    }
     if (renamed) {
         /* The user is the subscriber's identity in /v1/me. */
         sqlite3_stmt *st = stmt(c, ST_USER_RENAME);
@@ -2059,6 +2104,13 @@ static int op_webhook_update(conn_t *c, store_op_t *op)
         sqlite3_bind_int64(rq, 2, op->now_ms);
         if (step_done(rq) != KW_OK) goto failed;
     }
+    if (json_is_true(json_object_get(op->input, "pause")) && !w->paused) {
+        /* The outlet pauses it by hand (web_subscriber.c); resume undoes it. */
+        w->paused = 1;
+        free(w->paused_reason);
+        w->paused_reason = kw_strdup("paused by the outlet");
+        w->paused_at = op->now_ms;
+    }
     sqlite3_stmt *st = stmt(c, ST_WEBHOOK_UPDATE);
     bind_text(st, 1, w->id);
     bind_text(st, 2, w->url);
@@ -2319,6 +2371,15 @@ static int op_mail_confirm(conn_t *c, store_op_t *op)
         if (step_done(st) != KW_OK) goto failed;
         sid[0] = '\0';
     }
+    if (!sid[0]) {
+        /* A journalist who signed up in the browser (/me/signup) and now
+         * confirms the same address: the alerts are that subscriber's. */
+        st = stmt(c, ST_SUBSCRIBER_BY_LOGIN);
+        bind_text(st, 1, email);
+        if (sqlite3_step(st) == SQLITE_ROW) snprintf(sid, sizeof(sid), "%s", col_text(st, 0));
+        sqlite3_reset(st);
+        if (sid[0] && load_subscriber(c, sid, &sub) != KW_OK) sub = NULL;
+    }
     if (confirmed) {
         /* A second click changes nothing (nor undoes an unsubscribe). */
         if (sub == NULL || strcmp(done_sub, sub->id) != 0) {
@@ -2343,6 +2404,15 @@ static int op_mail_confirm(conn_t *c, store_op_t *op)
         bind_text(st, 3, timing);
         sqlite3_bind_int64(st, 4, op->now_ms);
         if (step_done(st) != KW_OK) goto failed;
+        if (sqlite3_changes(c->db) == 0) { /* the browser's journalist: its first recipient row */
+            st = stmt(c, ST_MAIL_RECIPIENT_INSERT);
+            bind_text(st, 1, sub->id);
+            bind_text(st, 2, email);
+            bind_text(st, 3, language);
+            bind_text(st, 4, timing);
+            sqlite3_bind_int64(st, 5, op->now_ms);
+            if (step_done(st) != KW_OK) goto failed;
+        }
     } else {
         sub = kw_calloc(1, sizeof(*sub));
         snprintf(sub->kind, sizeof(sub->kind), "journalist");
@@ -2359,7 +2429,7 @@ static int op_mail_confirm(conn_t *c, store_op_t *op)
         st = stmt(c, ST_USER_INSERT);
         bind_text(st, 1, sub->user_id);
         bind_text(st, 2, sub->name);
-        bind_text(st, 3, NULL);
+        bind_text(st, 3, email); /* confirmed: /reset can give it a password */
         bind_text(st, 4, "subscriber");
         bind_text(st, 5, NULL);
         bind_text(st, 6, NULL);
@@ -2454,6 +2524,20 @@ static int op_mail_enqueue(conn_t *c, store_op_t *op)
         bind_text(st, 4, json_string_value(json_array_get(v, 3)));
         sqlite3_bind_int64(st, 5, json_integer_value(json_array_get(v, 4)));
         sqlite3_bind_int64(st, 6, op->now_ms);
+        if (step_done(st) != KW_OK) goto failed;
+    }
+    /* One-off mails to a person, not to a recipient: no subscriber. */
+    json_array_foreach(json_object_get(op->input, "notices"), i, v)
+    {
+        sqlite3_stmt *st = stmt(c, ST_MAIL_OUTBOX_PUT);
+        bind_text(st, 1, json_string_value(json_array_get(v, 0)));
+        bind_text(st, 2, "notice");
+        bind_text(st, 3, NULL);
+        bind_text(st, 4, json_string_value(json_array_get(v, 1)));
+        bind_text(st, 5, json_string_value(json_array_get(v, 2)));
+        bind_text(st, 6, json_string_value(json_array_get(v, 3)));
+        sqlite3_bind_null(st, 7);
+        sqlite3_bind_int64(st, 8, op->now_ms);
         if (step_done(st) != KW_OK) goto failed;
     }
     json_array_foreach(json_object_get(op->input, "digest"), i, v)

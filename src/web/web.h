@@ -86,6 +86,11 @@ void web_release(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, 
  * (feeds use it too). ui NULL: the scope's language, else the default. */
 void web_scope_title(kawat_app_t *app, const web_scope_t *scope, const core_lang_t *ui,
                      kw_buf_t *out);
+/* Appends the article of a release page (<article>...</article>) for r in
+ * lang: the same markup readers get, used by the desk's preview. tr: the
+ * release's other language versions (store_translations) or NULL. */
+void web_release_article(kawat_app_t *app, const core_release_t *r, const core_lang_t *lang,
+                         json_t *tr, kw_buf_t *b);
 /* A 400, 404 or 503 page in the reader's language (default language when
  * lang is NULL). Never cached. */
 void web_error(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, int status);
@@ -213,5 +218,19 @@ int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg,
  * (answered, also with 405 for another method), 0 if not. */
 int web_signup_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
                      int trailing);
+
+/* Subscriber self-service (web_subscriber.c): /me/ (beats, preview,
+ * e-mail timing, feeds), /me/signup, /me/beats, /me/beats/remove,
+ * /me/timing, /me/live, /me/endpoints, /me/endpoints/{id}. Returns 1 if the
+ * path is one of them (answered, also with 405 for another method), 0 if
+ * not. */
+int web_subscriber_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
+                         int trailing);
+
+/* The issuer portal and the editor desk (web_desk.c): /desk,
+ * /desk/new, /desk/preview, /desk/releases/{id}, for logged-in issuers,
+ * editors and admins. Returns 1 if the path is one of them (answered, also
+ * with 405 for another method), 0 if not. */
+int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n, int trailing);
 
 #endif

@@ -659,6 +659,11 @@ static void account_get(ctx_t *c)
         put_msg(&b, c, MSG_ACCT_INVITES_TITLE);
         kw_buf_puts(&b, "</a></p>\n");
     }
+    if (s->who.role == ROLE_SUBSCRIBER && s->who.subscriber_id[0]) {
+        kw_buf_puts(&b, "<p><a href=\"/me/\">"); /* web_subscriber.c */
+        put_msg(&b, c, MSG_ME_TITLE);
+        kw_buf_puts(&b, "</a></p>\n");
+    }
     form_open(c, &b, "/logout");
     submit(c, &b, MSG_ACCT_LOGOUT);
     page_send(c, &b, 200, NULL);

@@ -1251,6 +1251,64 @@ static void release_gone(kawat_app_t *app, net_request_t *req, const core_releas
                       r->withdrawn_at ? r->withdrawn_at : r->updated_at, &deps);
 }
 
+/* The article of a release page, from <article> to </article>: what readers
+ * see, and what the desk's preview shows (web_desk.c). tr: the release's
+ * other language versions (store_translations) or NULL. */
+void web_release_article(kawat_app_t *app, const core_release_t *r, const core_lang_t *lang,
+                         json_t *tr, kw_buf_t *b)
+{
+    names_t nm = {app, lang, NULL};
+    size_t i;
+    json_t *t;
+    kw_buf_puts(b, "<article class=\"release\">\n<header>\n<h1 dir=\"auto\">");
+    web_escape(b, r->headline);
+    kw_buf_puts(b, "</h1>\n");
+    if (r->subheadline) {
+        kw_buf_puts(b, "<p class=\"subheadline\" dir=\"auto\">");
+        web_escape(b, r->subheadline);
+        kw_buf_puts(b, "</p>\n");
+    }
+    kw_buf_puts(b, "<p class=\"meta\">");
+    label(b, app, lang, MSG_PUBLISHED);
+    time_element(b, r->published_at, lang, CORE_TIME_DATETIME);
+    if (r->state == REL_CORRECTED && r->updated_at > r->published_at) {
+        kw_buf_puts(b, " · ");
+        label(b, app, lang, MSG_UPDATED);
+        time_element(b, r->updated_at, lang, CORE_TIME_DATETIME);
+    }
+    kw_buf_puts(b, " · ");
+    label(b, app, lang, MSG_ISSUER);
+    issuer_link(b, lang, r);
+    kw_buf_puts(b, "</p>\n</header>\n");
+    if (r->state == REL_CORRECTED || r->version > 1) corrections(b, app, r, lang);
+    body_with_dateline(b, app, r, lang);
+    if (json_array_size(r->contacts)) contacts(b, app, r, lang);
+    if (json_array_size(r->sectors)) sector_line(b, &nm, r);
+    kw_buf_puts(b, "<p class=\"disclaimer\">");
+    msg(b, app, lang, MSG_DISCLAIMER);
+    kw_buf_puts(b, "</p>\n");
+    if (json_array_size(tr)) {
+        kw_buf_puts(b, "<nav class=\"translations\" aria-labelledby=\"other-languages\"><h2 "
+                        "id=\"other-languages\">");
+        msg(b, app, lang, MSG_OTHER_LANGUAGES);
+        kw_buf_puts(b, "</h2><ul>");
+        json_array_foreach(tr, i, t)
+        {
+            const char *tl = jget(t, "language"), *tid = jget(t, "id");
+            const core_lang_t *l = core_lang_find_z(tl);
+            if (tl == NULL || tid == NULL || l == NULL) continue;
+            kw_buf_printf(b,
+                          "<li><a href=\"/%s/releases/%s\" hreflang=\"%s\" lang=\"%s\" dir=\"%s\">",
+                          l->tag, tid, l->tag, l->tag, l->rtl ? "rtl" : "ltr");
+            web_escape(b, l->native);
+            kw_buf_puts(b, "</a></li>");
+        }
+        kw_buf_puts(b, "</ul></nav>\n");
+    }
+    kw_buf_puts(b, "</article>\n");
+    json_decref(nm.sectors);
+}
+
 void web_release(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, const char *id)
 {
     if (lang == NULL) lang = app_lang(app);
@@ -1313,52 +1371,7 @@ void web_release(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, 
     kw_buf_t b = {0};
     page_open(&b, app, lang, &h);
 
-    kw_buf_puts(&b, "<article class=\"release\">\n<header>\n<h1 dir=\"auto\">");
-    web_escape(&b, r->headline);
-    kw_buf_puts(&b, "</h1>\n");
-    if (r->subheadline) {
-        kw_buf_puts(&b, "<p class=\"subheadline\" dir=\"auto\">");
-        web_escape(&b, r->subheadline);
-        kw_buf_puts(&b, "</p>\n");
-    }
-    kw_buf_puts(&b, "<p class=\"meta\">");
-    label(&b, app, lang, MSG_PUBLISHED);
-    time_element(&b, r->published_at, lang, CORE_TIME_DATETIME);
-    if (r->state == REL_CORRECTED && r->updated_at > r->published_at) {
-        kw_buf_puts(&b, " · ");
-        label(&b, app, lang, MSG_UPDATED);
-        time_element(&b, r->updated_at, lang, CORE_TIME_DATETIME);
-    }
-    kw_buf_puts(&b, " · ");
-    label(&b, app, lang, MSG_ISSUER);
-    issuer_link(&b, lang, r);
-    kw_buf_puts(&b, "</p>\n</header>\n");
-    if (r->state == REL_CORRECTED || r->version > 1) corrections(&b, app, r, lang);
-    body_with_dateline(&b, app, r, lang);
-    if (json_array_size(r->contacts)) contacts(&b, app, r, lang);
-    if (json_array_size(r->sectors)) sector_line(&b, &nm, r);
-    kw_buf_puts(&b, "<p class=\"disclaimer\">");
-    msg(&b, app, lang, MSG_DISCLAIMER);
-    kw_buf_puts(&b, "</p>\n");
-    if (json_array_size(tr)) {
-        kw_buf_puts(&b, "<nav class=\"translations\" aria-labelledby=\"other-languages\"><h2 "
-                        "id=\"other-languages\">");
-        msg(&b, app, lang, MSG_OTHER_LANGUAGES);
-        kw_buf_puts(&b, "</h2><ul>");
-        json_array_foreach(tr, i, t)
-        {
-            const char *tl = jget(t, "language"), *tid = jget(t, "id");
-            const core_lang_t *l = core_lang_find_z(tl);
-            if (tl == NULL || tid == NULL || l == NULL) continue;
-            kw_buf_printf(&b,
-                          "<li><a href=\"/%s/releases/%s\" hreflang=\"%s\" lang=\"%s\" dir=\"%s\">",
-                          l->tag, tid, l->tag, l->tag, l->rtl ? "rtl" : "ltr");
-            web_escape(&b, l->native);
-            kw_buf_puts(&b, "</a></li>");
-        }
-        kw_buf_puts(&b, "</ul></nav>\n");
-    }
-    kw_buf_puts(&b, "</article>\n");
+    web_release_article(app, r, lang, tr, &b);
     page_close(&b, app, lang, home);
 
     const char *ids[] = {r->id};

@@ -312,7 +312,8 @@ def test_event_of_a_killed_server_is_pushed_after_restart(hub, subscriber):
     hub.publish(hub.issuer_token, hub.editor_token, headline="Published just before a crash")
     hub.kill()
     hub.restart()
-    posts = subscriber.wait("post", lambda p: any(b"just before a crash" in x[2] for x in p))
+    posts = subscriber.wait("post", lambda p: any(b"just before a crash" in x[2] for x in p),
+                            timeout=40)
     assert all(x[0] == "/crash" for x in posts)
     # And nothing is pushed twice on a clean restart.
     n = len(subscriber.posts_for("/crash"))
