@@ -71,6 +71,7 @@ browser: $(BUILD)/asan/kawat
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/portal.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/accounts.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/self_service.mjs
+	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/walk.mjs
 	KAWAT_BIN=$(CURDIR)/$(BUILD)/asan/kawat node tests/browser/desk.mjs
 
 # The one command that proves the tree: deps, -Werror release build, the
