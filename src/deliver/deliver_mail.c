@@ -11,10 +11,12 @@
  * publication, "<release>.v<version>.<subscriber>" for a correction,
  * "<release>.e.<subscriber>" for an embargoed early mail,
  * "d<h|d><period>.<subscriber>" for a digest, the sign-up's id for a
- * confirmation -- and the Message-ID is "<id@host>". A kill -9 before the
- * commit reads the batch again after the restart (INSERT OR IGNORE adds
- * nothing twice); a kill -9 after a mail went out but before its result
- * was committed sends it again with the same Message-ID.
+ * confirmation, "n" and 20 random characters for a notice (a password
+ * reset or invitation to a person, app->send_mail: the row holds its
+ * subject and text) -- and the Message-ID is "<id@host>". A kill -9
+ * before the commit reads the batch again after the restart (INSERT OR
+ * IGNORE adds nothing twice); a kill -9 after a mail went out but before
+ * its result was committed sends it again with the same Message-ID.
  *
  * Design note: sending.
  * Due rows are read in passes, in order of (next_at, rowid) past the last
@@ -241,6 +243,12 @@ void mail_build(kw_buf_t *out, const mail_message_t *m)
     }
     kw_buf_puts(out, "Auto-Submitted: auto-generated\r\n");
     if (m->language) kw_buf_printf(out, "Content-Language: %s\r\n", m->language);
+    if (m->html == NULL) { /* a plain text mail (notices) */
+        kw_buf_puts(out, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                         "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+        mail_qp_encode(out, m->text, strlen(m->text));
+        return;
+    }
     kw_buf_printf(out,
                   "MIME-Version: 1.0\r\n"
                   "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n"
@@ -1011,7 +1019,7 @@ static int compose(engine_t *g, const store_mail_t *row, kw_buf_t *out, char *re
     const char *wire = g->app->wire_name;
     char msgid[160], reply[160], token[MAIL_TOKEN_SIZE];
     kw_buf_t unsub = {0}, subject = {0}, text = {0}, html = {0}, list = {0};
-    int rc = KW_OK, has_reply = 0;
+    int rc = KW_OK, has_reply = 0, plain = 0;
     snprintf(msgid, sizeof(msgid), "%s@%s", row->id, g->host);
     kw_buf_printf(&list, "%s <alerts.%s>", wire, g->host);
     if (row->subscriber_id[0]) {
@@ -1019,7 +1027,24 @@ static int compose(engine_t *g, const store_mail_t *row, kw_buf_t *out, char *re
         kw_buf_printf(&unsub, "%s/unsubscribe?token=%s", g->app->base_url, token);
     }
 
-    if (strcmp(row->kind, "confirm") == 0) {
+    if (strcmp(row->kind, "notice") == 0) {
+        /* A one-off mail to a person (send_notice): its subject and text
+         * are in the row, as they were written. Not a list. */
+        json_t *ref = json_loads(row->ref, 0, NULL);
+        const char *subj = json_string_value(json_object_get(ref, "subject"));
+        const char *body = json_string_value(json_object_get(ref, "text"));
+        if (subj == NULL || body == NULL) {
+            snprintf(reason, rsize, "a malformed notice");
+            rc = KW_GONE;
+        } else {
+            kw_buf_puts(&subject, subj);
+            kw_buf_puts(&text, body);
+        }
+        json_decref(ref);
+        kw_buf_reset(&unsub);
+        kw_buf_reset(&list);
+        plain = 1;
+    } else if (strcmp(row->kind, "confirm") == 0) {
         int64_t expires = (row->created_at + MAIL_CONFIRM_TTL_MS) / 1000;
         mail_token_make_key(g->key, 'c', row->ref, expires, token, sizeof(token));
         kw_buf_t url = {0};
@@ -1128,7 +1153,7 @@ static int compose(engine_t *g, const store_mail_t *row, kw_buf_t *out, char *re
             .unsubscribe_url = unsub.len ? unsub.data : NULL,
             .list_id = list.len ? list.data : NULL,
             .text = text.data ? text.data : "",
-            .html = html.data ? html.data : "",
+            .html = plain ? NULL : (html.data ? html.data : ""),
             .date_ms = kw_now_ms(),
         };
         mail_build(out, &m);
@@ -1256,7 +1281,8 @@ static int64_t backoff_ms(engine_t *g, int failures)
  * mail's language; their country is not known. */
 static void report_attempt(engine_t *g, const store_mail_t *row, int ok, int first_failure)
 {
-    if (strcmp(row->kind, "confirm") == 0 || row->ref == NULL) return;
+    if (strcmp(row->kind, "confirm") == 0 || strcmp(row->kind, "notice") == 0 || row->ref == NULL)
+        return;
     json_t *ids = NULL;
     if (strcmp(row->kind, "digest") == 0) {
         ids = json_loads(row->ref, 0, NULL);
@@ -1302,7 +1328,9 @@ static void attempt_result(engine_t *g, const store_mail_t *row, CURLcode cc, lo
         snprintf(error, sizeof(error), "%s", what);
     /* A 5xx to the recipient or to the message: the address is refused
      * for good. A 5xx to anything else (our sender, the greeting) says
-     * the relay is misconfigured, not that the address is bad. */
+     * the relay is misconfigured, not that the address is bad. Only a
+     * recipient's address is marked bounced: a sign-up confirmation or a
+     * notice (no subscriber) just fails. */
     int permanent =
         code >= 500 && code < 600 &&
         ((err && strncmp(err, "RCPT failed", 11) == 0) || cc == CURLE_WEIRD_SERVER_REPLY);
@@ -1557,6 +1585,42 @@ void mail_after_write(kawat_app_t *app, store_op_t *op)
     }
 }
 
+/* app->send_mail while the engine can send: queues a "notice" -- a one-off
+ * plain text mail to a person (password reset, invitation), not to a
+ * recipient -- in the durable outbox, sent and retried like the others,
+ * under a fresh random id (so Message-ID). Returns KW_OK once the op is
+ * submitted (the page does not wait for the commit), KW_INVALID for a
+ * missing argument or an address a mail cannot go to, KW_ERROR when the
+ * engine is stopping. */
+static int send_notice(kawat_app_t *app, const char *to, const char *language, const char *subject,
+                       const char *text)
+{
+    engine_t *g = app->mail;
+    if (g == NULL || g->stopping || g->smtp_url == NULL) return KW_ERROR;
+    if (to == NULL || subject == NULL || text == NULL) return KW_INVALID;
+    size_t n = strlen(to);
+    if (n == 0 || n > 254 || strchr(to, '@') == NULL) return KW_INVALID;
+    for (const unsigned char *p = (const unsigned char *)to; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>') return KW_INVALID;
+    char id[24];
+    id[0] = 'n';
+    auth_random_id(id + 1, 20);
+    json_t *ref = json_pack("{s:s, s:s}", "subject", subject, "text", text);
+    char *refz = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
+    json_decref(ref);
+    if (refz == NULL) return KW_INVALID; /* not UTF-8 */
+    json_t *input =
+        json_pack("{s:[], s:[], s:[[s, s, s, s]]}", "mails", "digest", "notices", id, to,
+                  language && *language ? language : core_lang_default()->tag, refz);
+    free(refz);
+    if (input == NULL) return KW_INVALID; /* not UTF-8 */
+    store_op_t *op = store_op_new(STORE_OP_MAIL_ENQUEUE, on_side_op_done, g);
+    op->input = input;
+    g->ops_pending++;
+    store_submit(g->app->store, op);
+    return KW_OK;
+}
+
 int mail_enabled(const kawat_app_t *app)
 {
     const engine_t *g = app->mail;
@@ -1666,6 +1730,7 @@ int mail_start(kawat_app_t *app, const mail_config_t *cfg)
     g->smtp_url = kw_strdup(cfg->smtp_url);
     g->mail_from = kw_strdup(cfg->mail_from ? cfg->mail_from : "alerts@localhost");
     g->multi = curl_multi_init();
+    app->send_mail = send_notice;
     curl_multi_setopt(g->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(g->multi, CURLMOPT_SOCKETDATA, g);
     curl_multi_setopt(g->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
@@ -1709,6 +1774,7 @@ void mail_stop(kawat_app_t *app)
     engine_t *g = app->mail;
     if (g == NULL) return;
     app->mail = NULL;
+    if (app->send_mail == send_notice) app->send_mail = NULL;
     g->stopping = 1;
     cancel_all(g); /* not attempts: they stay pending for the next start */
     if (g->multi) {

@@ -12,7 +12,10 @@
  *   List-Unsubscribe-Post: List-Unsubscribe=One-Click      (RFC 8058)
  *   Content-Type: multipart/alternative: text/plain (the Markdown, links
  *   as written) and text/html (rendered, links kept), quoted-printable.
- * Texts around the release are in the recipient's language (core_lang). */
+ * Texts around the release are in the recipient's language (core_lang).
+ * While it can send, the engine is also app->send_mail: password-reset and
+ * invitation mails to people go through the same outbox and retries as
+ * one text/plain part, with a random Message-ID and no list headers. */
 #ifndef KAWAT_MAIL_H
 #define KAWAT_MAIL_H
 
@@ -114,13 +117,15 @@ typedef struct {
     const char *unsubscribe_url; /* NULL: no List-Unsubscribe (confirmation mails) */
     const char *list_id;         /* NULL: none; else "<name> <id>" as List-Id wants */
     const char *text;            /* the text/plain part, UTF-8 */
-    const char *html;            /* the text/html part (a whole document), UTF-8 */
+    const char *html;            /* the text/html part (a whole document), UTF-8; NULL:
+                                    the mail is text/plain only */
     int64_t date_ms;
 } mail_message_t;
 
 /* Appends the whole RFC 5322 message (CRLF lines): headers, then a
- * multipart/alternative body with the text and the HTML part. The
- * boundary derives from the Message-ID and cannot occur in QP output. */
+ * multipart/alternative body with the text and the HTML part (a single
+ * text/plain body when html is NULL). The boundary derives from the
+ * Message-ID and cannot occur in QP output. */
 void mail_build(kw_buf_t *out, const mail_message_t *m);
 
 #endif

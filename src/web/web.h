@@ -97,6 +97,12 @@ void web_error(kawat_app_t *app, net_request_t *req, const core_lang_t *lang, in
 /* "/static/NAME": the stylesheet and friends, compiled in. */
 void web_static(kawat_app_t *app, net_request_t *req, const char *name);
 
+/* The attributes /static/live.js reads to draw stream items as listings
+ * do, after data-stream: data-after (the wire position the page shows),
+ * the localized sector label and separators, and every sector's localized
+ * name (data-sector-names, JSON). */
+void web_live_labels(kw_buf_t *b, kawat_app_t *app, const core_lang_t *lang, int64_t after);
+
 /* Appends z escaped for HTML text and attribute values. */
 void web_escape(kw_buf_t *b, const char *z);
 

@@ -678,7 +678,7 @@ static void put_query_value(kw_buf_t *b, const char *z)
  * filter of the scope, the wire position the page shows, the localized
  * sector label and every sector's localized name. */
 static void live_attributes(kw_buf_t *b, kawat_app_t *app, const web_scope_t *scope,
-                            const core_lang_t *lang, names_t *nm)
+                            const core_lang_t *lang)
 {
     kw_buf_t q = {0};
     kw_buf_puts(&q, "/v1/stream?language=");
@@ -696,10 +696,16 @@ static void live_attributes(kw_buf_t *b, kawat_app_t *app, const web_scope_t *sc
     kw_buf_puts(b, " data-live data-stream=\"");
     web_escape(b, q.data);
     kw_buf_free(&q);
+    kw_buf_puts(b, "\"");
     /* Events after this one are not on the page: the stream replays them,
      * so nothing published between rendering and connecting is missed. */
-    kw_buf_printf(b, "\" data-after=\"%lld\" data-sector-label=\"",
-                  (long long)store_wire_last_seq(app->store));
+    web_live_labels(b, app, lang, store_wire_last_seq(app->store));
+}
+
+void web_live_labels(kw_buf_t *b, kawat_app_t *app, const core_lang_t *lang, int64_t after)
+{
+    names_t nm = {app, lang, NULL};
+    kw_buf_printf(b, " data-after=\"%lld\" data-sector-label=\"", (long long)after);
     msg(b, app, lang, MSG_SECTOR);
     kw_buf_puts(b, "\" data-label-separator=\"");
     web_escape(b, core_lang_label_separator(lang));
@@ -712,9 +718,10 @@ static void live_attributes(kw_buf_t *b, kawat_app_t *app, const web_scope_t *sc
     json_array_foreach(sectors, i, v)
     {
         const char *slug = json_string_value(json_object_get(v, "slug"));
-        if (slug) json_object_set_new(names, slug, json_string(sector_label(nm, slug)));
+        if (slug) json_object_set_new(names, slug, json_string(sector_label(&nm, slug)));
     }
     json_decref(sectors);
+    json_decref(nm.sectors);
     char *text = json_dumps(names, JSON_COMPACT);
     json_decref(names);
     kw_buf_puts(b, "\" data-sector-names=\"");
@@ -812,7 +819,7 @@ void web_listing(kawat_app_t *app, net_request_t *req, const web_scope_t *in)
     }
     if (n || live) {
         kw_buf_puts(&b, "<ol class=\"releases\"");
-        if (live) live_attributes(&b, app, &scope, lang, &nm);
+        if (live) live_attributes(&b, app, &scope, lang);
         kw_buf_puts(&b, n ? ">\n" : " hidden>\n");
     }
     for (size_t i = 0; i < n; i++) {

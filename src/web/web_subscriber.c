@@ -825,16 +825,13 @@ static void live_page(ctx_t *c)
     /* live.js (web_static.c) draws each event of the stream; with the
      * session cookie and no filter in the query, /v1/stream applies the
      * subscriber's own beats. It starts after the wire's end now. */
+    int64_t after = store_wire_last_seq(c->app->store);
     kw_buf_printf(&b,
                   "</p>\n<ol class=\"releases\" id=\"live\" hidden data-live "
-                  "data-stream=\"/v1/stream?after=%lld\" data-sector-label=\"",
-                  (long long)store_wire_last_seq(c->app->store));
-    put_msg(&b, c, MSG_SECTOR);
-    kw_buf_puts(&b, "\" data-separator=\"");
-    web_escape(&b, core_lang_list_separator(c->lang));
-    kw_buf_puts(&b, "\" data-label-separator=\"");
-    web_escape(&b, core_lang_label_separator(c->lang));
-    kw_buf_puts(&b, "\"></ol>\n<script src=\"/static/live.js\" defer></script>\n");
+                  "data-stream=\"/v1/stream?after=%lld\"",
+                  (long long)after);
+    web_live_labels(&b, c->app, c->lang, after);
+    kw_buf_puts(&b, "></ol>\n<script src=\"/static/live.js\" defer></script>\n");
     page_send(c, &b, 200);
 }
 

@@ -154,6 +154,31 @@ static void test_build(void **state)
     kw_buf_free(&again);
 }
 
+static void test_build_plain(void **state)
+{
+    /* A notice: one text/plain part, no boundary, no list headers. */
+    mail_message_t m = {
+        .from_name = "kawat",
+        .from_addr = "alerts@wire.example",
+        .to_addr = "iris@example.com",
+        .subject = "Reset your kawat password",
+        .message_id = "nabc@wire.example",
+        .language = "en",
+        .text = "Open:\n\nhttps://wire.example/reset/abc\n",
+        .date_ms = 0,
+    };
+    kw_buf_t b = {0};
+    mail_build(&b, &m);
+    assert_non_null(strstr(b.data, "\r\nSubject: Reset your kawat password\r\n"));
+    assert_non_null(strstr(b.data, "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                   "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+                                   "Open:\r\n\r\nhttps://wire.example/reset/abc\r\n"));
+    assert_null(strstr(b.data, "multipart"));
+    assert_null(strstr(b.data, "List-"));
+    assert_null(strstr(b.data, "text/html"));
+    kw_buf_free(&b);
+}
+
 static void test_tokens(void **state)
 {
     const char *key = "0123456789abcdef0123456789abcdef";
@@ -198,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_quoted_printable),
         cmocka_unit_test(test_date),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_build_plain),
         cmocka_unit_test(test_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
