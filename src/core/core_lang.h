@@ -191,6 +191,18 @@ typedef enum {
     MSG_ME_SECRET_ONCE, /* "Signing secret, shown only now: keep it" */
     MSG_ME_NONE, /* "None yet." */
     MSG_ME_INVALID, /* "Please check this value." */
+    /* The desk's Markdown toolbar and its field errors (web_desk.c, desk.js): */
+    MSG_DESK_MD_TOOLBAR, /* "Formatting" (the Markdown toolbar's label) */
+    MSG_DESK_MD_BOLD, /* "Bold" (toolbar button) */
+    MSG_DESK_MD_ITALIC, /* "Italic" */
+    MSG_DESK_MD_LINK, /* "Link" */
+    MSG_DESK_MD_LIST, /* "Bulleted list" */
+    MSG_DESK_ERR_SECTOR, /* "Choose a sector from the list." (an unknown sector) */
+    MSG_DESK_ERR_REGION, /* "Enter two-letter country codes such as ID, MY." */
+    MSG_DESK_ERR_LANGUAGE, /* "Choose a language from the list." (an unknown language) */
+    MSG_DESK_ERR_TIME, /* "Enter a date and time with its offset, such as ..." (a malformed time) */
+    MSG_DESK_ERR_PAST, /* "This time is in the past." */
+    MSG_DESK_ERR_NOTE, /* "Say what this correction changes." (the note is missing) */
     MSG_COUNT_
 } core_msg_t;
 

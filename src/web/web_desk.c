@@ -247,6 +247,16 @@ static void button(desk_t *d, kw_buf_t *b, const char *action, core_msg_t label)
     kw_buf_puts(b, "</button>\n");
 }
 
+/* A release's language by its own name ("Bahasa Indonesia" for id),
+ * marked with its tag; the tag itself for a language kawat lost. */
+static void language_name(kw_buf_t *b, const char *tag)
+{
+    const core_lang_t *l = core_lang_find_z(tag);
+    kw_buf_printf(b, "<bdi class=\"language\" lang=\"%s\">", tag);
+    web_escape(b, l ? l->native : tag);
+    kw_buf_puts(b, "</bdi>");
+}
+
 /* ---- validation errors next to their fields ---- */
 
 /* The form field a store error names: "sectors[1]" is sectors,
@@ -270,12 +280,49 @@ static const char *error_for(const core_errors_t *errs, const char *name)
     return NULL;
 }
 
+static int starts_with(const char *z, const char *prefix)
+{
+    return strncmp(z, prefix, strlen(prefix)) == 0;
+}
+
+/* The localized message for a store error on the form field name, or -1
+ * when there is none. The store's details are English API text
+ * (core_release.c, store_sqlite.c); only their stable beginnings are
+ * matched, so a reworded detail falls back to being shown as it is. */
+static int error_msg(const char *name, const char *detail)
+{
+    if (strcmp(name, "note") == 0 && starts_with(detail, "is required")) return MSG_DESK_ERR_NOTE;
+    if (!*detail || starts_with(detail, "is required") ||
+        starts_with(detail, "must not be empty") ||
+        starts_with(detail, "give publish_at or embargo_until"))
+        return MSG_ACCT_REQUIRED;
+    if (starts_with(detail, "is too long") ||
+        starts_with(detail, "must be a non-empty string of at most"))
+        return MSG_ACCT_TOO_LONG;
+    if (strcmp(name, "sectors") == 0 && starts_with(detail, "unknown sector"))
+        return MSG_DESK_ERR_SECTOR;
+    if (strcmp(name, "regions") == 0 && starts_with(detail, "must be an ISO 3166-1 alpha-2 code"))
+        return MSG_DESK_ERR_REGION;
+    if (strcmp(name, "language") == 0 && starts_with(detail, "unknown language"))
+        return MSG_DESK_ERR_LANGUAGE;
+    if (strcmp(name, "when") == 0 && starts_with(detail, "must be an RFC 3339"))
+        return MSG_DESK_ERR_TIME;
+    if (strcmp(name, "when") == 0 && starts_with(detail, "is in the past"))
+        return MSG_DESK_ERR_PAST;
+    return -1;
+}
+
+/* The error next to a field: a localized message where the store's detail
+ * maps to one, else "Please check this field." with the detail as it is. */
 static void field_error(kw_buf_t *b, desk_t *d, const char *name, const char *err)
 {
     if (err == NULL) return;
     kw_buf_printf(b, "<span class=\"error\" id=\"%s-error\">", name);
-    put_msg(b, d, MSG_SIGNUP_INVALID);
-    if (*err) {
+    int msg = error_msg(name, err);
+    if (msg >= 0) {
+        put_msg(b, d, (core_msg_t)msg);
+    } else {
+        put_msg(b, d, MSG_SIGNUP_INVALID);
         kw_buf_puts(b, " (");
         web_escape(b, err);
         kw_buf_puts(b, ")");
@@ -322,6 +369,24 @@ static void text_field(kw_buf_t *b, desk_t *d, const char *name, core_msg_t labe
     kw_buf_puts(b, "</p>\n");
 }
 
+/* The Markdown toolbar's labels, which desk.js puts on its buttons. */
+static void md_labels(kw_buf_t *b, desk_t *d)
+{
+    static const struct {
+        const char *attr;
+        core_msg_t msg;
+    } labels[] = {{"data-md-toolbar", MSG_DESK_MD_TOOLBAR},
+                  {"data-md-bold", MSG_DESK_MD_BOLD},
+                  {"data-md-italic", MSG_DESK_MD_ITALIC},
+                  {"data-md-link", MSG_DESK_MD_LINK},
+                  {"data-md-list", MSG_DESK_MD_LIST}};
+    for (size_t i = 0; i < KW_ARRAY_SIZE(labels); i++) {
+        kw_buf_printf(b, " %s=\"", labels[i].attr);
+        put_msg(b, d, labels[i].msg);
+        kw_buf_puts(b, "\"");
+    }
+}
+
 static void area_field(kw_buf_t *b, desk_t *d, const char *name, core_msg_t label,
                        const char *value, const core_errors_t *errs, int hint, int rows)
 {
@@ -329,6 +394,7 @@ static void area_field(kw_buf_t *b, desk_t *d, const char *name, core_msg_t labe
     field_open(b, d, name, label, err);
     kw_buf_printf(b, "<textarea rows=\"%d\" dir=\"auto\"", rows);
     field_attrs(b, name, err, hint >= 0);
+    if (strcmp(name, "body") == 0) md_labels(b, d);
     kw_buf_puts(b, ">");
     /* A textarea drops one leading newline: keep the text's own. */
     if (value && value[0] == '\n') kw_buf_puts(b, "\n");
@@ -726,7 +792,9 @@ static void editor_home(desk_t *d, kw_buf_t *b)
             release_link(b, r);
             kw_buf_puts(b, "</h2><p class=\"meta\"><bdi>");
             web_escape(b, r->issuer_name);
-            kw_buf_printf(b, "</bdi> · %s · ", r->language);
+            kw_buf_puts(b, "</bdi> · ");
+            language_name(b, r->language);
+            kw_buf_puts(b, " · ");
             time_el(b, d, r->submitted_at ? r->submitted_at : r->updated_at);
             kw_buf_puts(b, "</p></li>\n");
         }
@@ -799,6 +867,15 @@ static void editor_home(desk_t *d, kw_buf_t *b)
     kw_buf_printf(b, "<ol class=\"desk-list\" id=\"wire\" data-after=\"%lld\" data-kinds=\"",
                   (long long)last);
     web_escape(b, kz);
+    /* The languages by their own names, for the rows desk.js adds. */
+    json_t *natives = json_object();
+    for (size_t k = 0; k < core_lang_count(); k++)
+        json_object_set_new(natives, core_lang_at(k)->tag, json_string(core_lang_at(k)->native));
+    char *nz = json_dumps(natives, JSON_COMPACT);
+    json_decref(natives);
+    kw_buf_puts(b, "\" data-language-names=\"");
+    web_escape(b, nz);
+    free(nz);
     kw_buf_puts(b, "\" data-report-label=\"");
     put_msg(b, d, MSG_DESK_REPORT);
     kw_buf_puts(b, "\" aria-live=\"polite\">\n");
@@ -819,7 +896,9 @@ static void editor_home(desk_t *d, kw_buf_t *b)
         time_el(b, d, ev[i].at);
         kw_buf_printf(b, " · <span class=\"kind\" data-kind=\"%s\">", ev[i].kind);
         web_escape(b, json_string_value(json_object_get(names, ev[i].kind)));
-        kw_buf_printf(b, "</span> · %s · ", r->language);
+        kw_buf_puts(b, "</span> · ");
+        language_name(b, r->language);
+        kw_buf_puts(b, " · ");
         if (r->state == REL_WITHDRAWN)
             kw_buf_printf(b, "%s", r->id);
         else

@@ -114,6 +114,10 @@ async function main() {
   await issuer.fill('#f-subheadline', 'Dua kontainer dari Takengon berangkat hari ini');
   await issuer.fill('#f-body', 'Takengon mengirim kopi arabika ke Osaka.');
   await issuer.evaluate(() => { const b = document.getElementById('f-body'); b.selectionStart = 18; b.selectionEnd = 22; });
+  check('the toolbar is labelled in Indonesian',
+    (await issuer.getAttribute('.md-toolbar .md-bold', 'aria-label')) === 'Tebal'
+    && (await issuer.getAttribute('.md-toolbar .md-list', 'title')) === 'Daftar berpoin'
+    && (await issuer.getAttribute('.md-toolbar', 'aria-label')) === 'Pemformatan');
   await issuer.click('.md-toolbar .md-bold');
   check('the toolbar makes the selection bold',
     (await issuer.inputValue('#f-body')).includes('**kopi**'), await issuer.inputValue('#f-body'));
@@ -189,6 +193,8 @@ async function main() {
   await editor.waitForSelector(`#wire li.live[data-id="${id}"]`, { timeout: 10_000 });
   check('the live wire shows it over EventSource, without a reload',
     (await editor.textContent(`#wire li[data-id="${id}"] .kind`)) === 'Published');
+  check('the live row names the language in that language',
+    (await editor.textContent(`#wire li.live[data-id="${id}"] .language`)) === 'Bahasa Indonesia');
   await shot(editor, '8-editor-wire');
   await Promise.all([issuer.waitForNavigation(),
     issuer.click(`li[data-id="${id}"] a[href$="/report?format=html"]`)]);

@@ -5,6 +5,7 @@ by hand; invalid input kept next to its field; CSRF; escaping; the
 person's language; and every desk route with every role and with none."""
 import datetime
 import html
+import json
 import re
 import time
 
@@ -202,6 +203,58 @@ def test_pages_speak_the_persons_language_and_arabic_is_right_to_left(wire):
     assert "Simpan draf" in iris.get("/desk/new")[2]  # the lang cookie holds
     ed = person(wire, ROLES["editor"], lang="de")
     assert "Prüfwarteschlange" in ed.get("/desk/")[2]
+
+
+# The desk's own texts in Indonesian and Arabic: the Markdown toolbar's
+# labels (data-md-* for desk.js), the live wire's language names and the
+# errors next to the fields.
+DESK_TEXTS = {
+    "id": {"bold": "Tebal", "italic": "Miring", "link": "Tautan", "list": "Daftar berpoin",
+           "required": "Kolom ini wajib diisi.", "sector": "Pilih sektor dari daftar.",
+           "time": "Masukkan tanggal dan waktu"},
+    "ar": {"bold": "غامق", "italic": "مائل", "link": "رابط", "list": "قائمة نقطية",
+           "required": "هذا الحقل مطلوب.", "sector": "اختر قطاعًا من القائمة.",
+           "time": "أدخل تاريخًا ووقتًا"},
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "ar"])
+def test_toolbar_wire_and_field_errors_speak_the_persons_language(wire, lang):
+    texts = DESK_TEXTS[lang]
+    iris = person(wire, ROLES["issuer"], lang=lang)
+    ed = person(wire, ROLES["editor"], lang=lang)
+    page = iris.get("/desk/new")[2]
+    body = re.search(r'<textarea[^>]*id="f-body"[^>]*>', page).group(0)
+    for tool in ("bold", "italic", "link", "list"):
+        assert f'data-md-{tool}="{texts[tool]}"' in body, (tool, body)
+
+    # a release in Indonesian and one in English on the live wire: each row
+    # names its language in that language, and desk.js gets the same names
+    rids = {}
+    for rl, headline in (("id", "Kopi Gayo ekspor perdana"), ("en", "Gayo coffee ships")):
+        rids[rl] = new_release(iris, action="submit", language=rl, headline=headline)
+        assert act(ed, rids[rl], "approve")[0] == 303
+    desk = ed.get("/desk/")[2]
+    rows = re.search(r'<ol class="desk-list" id="wire"[^>]*>(.*?)</ol>', desk, re.S).group(1)
+    for rl, native in (("id", "Bahasa Indonesia"), ("en", "English")):
+        row = re.search(rf'<li data-id="{rids[rl]}"[^>]*>.*?</li>', rows, re.S).group(0)
+        assert f'<bdi class="language" lang="{rl}">{native}</bdi>' in row, row
+        assert f" · {rl} · " not in row
+    names = re.search(r'id="wire"[^>]*data-language-names="([^"]*)"', desk).group(1)
+    names = json.loads(html.unescape(names))
+    assert names["id"] == "Bahasa Indonesia" and names["ar"] == "العربية"
+
+    # a missing headline, an unknown sector and a malformed time: localized
+    token = form_csrf(page)
+    status, _, page = iris.post("/desk/new", release_form(
+        headline="", sectors="no-such-sector", timing="embargo", when="tomorrow", csrf=token))
+    assert status == 422
+    errors = dict(re.findall(r'<span class="error" id="([a-z_]+)-error">(.*?)</span>', page, re.S))
+    assert errors["headline"] == texts["required"], errors
+    assert errors["sectors"] == texts["sector"], errors
+    assert errors["when"].startswith(texts["time"]), errors
+    for english in ("must not be empty", "unknown sector", "RFC 3339"):
+        assert english not in page
 
 
 def test_desk_script_is_served(wire):
