@@ -24,7 +24,7 @@
  *   exists or not.
  * argon2id runs on libuv's thread pool, at most HASH_JOBS_MAX at once (a
  * 503 past that): each costs about 64 MiB and 100 ms. */
-#include "web/web.h"
+#include "web/web_form.h"
 #include "core/core_lang.h"
 
 #include <http_parser.h>
@@ -37,7 +37,7 @@
 #define PASSWORD_MAX_BYTES 1024
 #define NAME_MAX_BYTES 128
 #define ORG_MAX_BYTES 200
-#define EMAIL_MAX_BYTES 254
+#define EMAIL_MAX_BYTES WEB_FORM_EMAIL_MAX
 #define ACCOUNT_FAILURES_MAX 5
 #define ADDRESS_FAILURES_MAX 20
 #define RESETS_PER_HOUR 3
@@ -48,13 +48,7 @@
 #define LINK_RANDOM_CHARS 32
 #define LINK_MAC_CHARS 32
 #define LINK_CHARS (LINK_RANDOM_CHARS + LINK_MAC_CHARS)
-#define CSRF_COOKIE "kawat_csrf"
-#define LANG_COOKIE "lang"
-
-static const char page_headers[] =
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
-    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n";
+#define CSRF_COOKIE WEB_FORM_CSRF_COOKIE
 
 /* One request to an account page, kept across the thread pool and the
  * store's writer. */
@@ -102,27 +96,9 @@ static int hash_jobs;
 
 /* ---- small helpers ---- */
 
-static const char *secret_key(kawat_app_t *app)
-{
-    /* Made by the store's migration; read once. */
-    static char key[80];
-    if (!key[0] && store_meta_get(app->store, "account_secret", key, sizeof(key)) != KW_OK) {
-        fprintf(stderr, "kawat: the account secret is missing from the store\n");
-        abort();
-    }
-    return key;
-}
-
-static int is_https(kawat_app_t *app)
-{
-    return strncmp(app->base_url, "https://", 8) == 0;
-}
-
 static void add_cookie(ctx_t *c, const char *name, const char *value, long max_age, int http_only)
 {
-    kw_buf_printf(&c->headers, "Set-Cookie: %s=%s; Path=/; Max-Age=%ld;%s SameSite=Lax%s\r\n", name,
-                  value, max_age, http_only ? " HttpOnly;" : "",
-                  is_https(c->app) ? "; Secure" : "");
+    web_form_cookie(&c->headers, c->app, name, value, max_age, http_only);
 }
 
 static char *fmt(ctx_t *c, core_msg_t id)
@@ -132,42 +108,12 @@ static char *fmt(ctx_t *c, core_msg_t id)
 
 static void put_msg(kw_buf_t *b, ctx_t *c, core_msg_t id)
 {
-    char *z = fmt(c, id);
-    web_escape(b, z);
-    free(z);
+    web_form_msg(b, c->app, c->lang, id);
 }
 
 static const char *form_get(ctx_t *c, const char *name)
 {
-    const char *v = c->have_form ? net_query_get(&c->form, name) : NULL;
-    return v ? v : "";
-}
-
-/* Number of characters (code points) of a valid UTF-8 string. */
-static size_t utf8_chars(const char *z)
-{
-    size_t n = 0;
-    for (; *z; z++)
-        if (((unsigned char)*z & 0xC0) != 0x80) n++;
-    return n;
-}
-
-/* Whether z is a plausible e-mail address (one '@', a dot in the domain,
- * no spaces, controls or markup); copies it in lower case to out. */
-static int email_valid(const char *z, char *out, size_t size)
-{
-    size_t n = strlen(z);
-    const char *at = strchr(z, '@');
-    if (n < 3 || n > EMAIL_MAX_BYTES || n >= size || at == NULL || at == z || strchr(at + 1, '@') ||
-        strchr(at + 1, '.') == NULL || at[1] == '.' || z[n - 1] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)z[i];
-        if (ch <= 0x20 || ch == 0x7f || strchr("<>()[]\\,;:\"", ch)) return 0;
-        out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    out[n] = '\0';
-    return 1;
+    return web_form_get(&c->form, c->have_form, name);
 }
 
 /* A "next" path is only ever on this site: one leading '/', then no '/'
@@ -189,24 +135,14 @@ static int next_valid(const char *z)
  * of the kawat_csrf cookie. "" when neither exists (then no POST passes). */
 static void csrf_expected(ctx_t *c, char out[AUTH_HEX_SIZE])
 {
-    out[0] = '\0';
-    if (c->has_session) {
-        snprintf(out, AUTH_HEX_SIZE, "%s", c->ses.s.csrf);
-    } else if (c->form_cookie[0]) {
-        char msg[AUTH_SECRET_SIZE + 8];
-        snprintf(msg, sizeof(msg), "form:%s", c->form_cookie);
-        const char *key = secret_key(c->app);
-        if (auth_hmac_sha256_hex(key, strlen(key), msg, strlen(msg), out) != KW_OK) out[0] = '\0';
-    }
+    web_form_csrf_expected(c->app, c->has_session ? c->ses.s.csrf : NULL, c->form_cookie, out);
 }
 
 static int csrf_ok(ctx_t *c)
 {
     char want[AUTH_HEX_SIZE];
     csrf_expected(c, want);
-    const char *got = form_get(c, "csrf");
-    size_t n = strlen(want);
-    return n > 0 && strlen(got) == n && auth_consttime_eq(got, want, n);
+    return web_form_csrf_ok(want, form_get(c, "csrf"));
 }
 
 /* A link token: 32 random base32 characters and the first 32 hex digits
@@ -216,7 +152,7 @@ static void link_make(kawat_app_t *app, const char *kind, char out[LINK_CHARS + 
     char msg[64], mac[AUTH_HEX_SIZE];
     auth_random_id(out, LINK_RANDOM_CHARS);
     snprintf(msg, sizeof(msg), "%s:%s", kind, out);
-    const char *key = secret_key(app);
+    const char *key = web_form_secret_key(app);
     auth_hmac_sha256_hex(key, strlen(key), msg, strlen(msg), mac);
     memcpy(out + LINK_RANDOM_CHARS, mac, LINK_MAC_CHARS);
     out[LINK_CHARS] = '\0';
@@ -231,7 +167,7 @@ static int link_check(kawat_app_t *app, const char *kind, kw_str_t tok, char out
     }
     char msg[64], mac[AUTH_HEX_SIZE];
     snprintf(msg, sizeof(msg), "%s:%.*s", kind, LINK_RANDOM_CHARS, tok.data);
-    const char *key = secret_key(app);
+    const char *key = web_form_secret_key(app);
     auth_hmac_sha256_hex(key, strlen(key), msg, strlen(msg), mac);
     if (!auth_consttime_eq(mac, tok.data + LINK_RANDOM_CHARS, LINK_MAC_CHARS)) return 0;
     memcpy(out, tok.data, LINK_CHARS);
@@ -281,74 +217,20 @@ static void send_mail(ctx_t *c, const char *to, core_msg_t subject_id, core_msg_
 
 static void page_start(ctx_t *c, kw_buf_t *b, const char *title)
 {
-    kawat_app_t *app = c->app;
-    const core_lang_t *l = c->lang;
-    kw_buf_printf(
-        b,
-        "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"robots\" content=\"noindex\">\n<title>",
-        l->tag, l->rtl ? "rtl" : "ltr");
-    web_escape(b, title);
-    kw_buf_puts(b, " · ");
-    web_escape(b, app->wire_name);
-    kw_buf_puts(b, "</title>\n");
-    if (c->has_session) {
-        /* For the pages' scripts: API calls made with the cookie send it
-         * as X-CSRF-Token. */
-        kw_buf_puts(b, "<meta name=\"csrf-token\" content=\"");
-        web_escape(b, c->ses.s.csrf);
-        kw_buf_puts(b, "\">\n");
-    }
-    kw_buf_puts(b, "<link rel=\"stylesheet\" href=\"/static/kawat.css\">\n"
-                   "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
-                   "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
-    put_msg(b, c, MSG_SKIP_TO_CONTENT);
-    kw_buf_printf(b, "</a>\n<header class=\"site\">\n<a class=\"brand\" href=\"/%s/\">", l->tag);
-    web_escape(b, app->wire_name);
-    kw_buf_puts(b, "</a>\n");
-    /* The language picker: a GET of this same page with ?lang=. */
-    kw_buf_puts(b, "<form class=\"language-picker\" method=\"get\" action=\"");
-    char *path = kw_strndup(c->req->path.data, c->req->path.len);
-    web_escape(b, path);
-    free(path);
-    kw_buf_puts(b, "\">");
-    if (c->page == PAGE_LOGIN && c->next[0]) {
-        kw_buf_puts(b, "<input type=\"hidden\" name=\"next\" value=\"");
-        web_escape(b, c->next);
-        kw_buf_puts(b, "\">");
-    }
-    kw_buf_puts(b, "<label for=\"language-pick\">");
-    put_msg(b, c, MSG_LANGUAGES);
-    kw_buf_puts(b, "</label> <select id=\"language-pick\" name=\"lang\">");
-    for (size_t i = 0; i < core_lang_count(); i++) {
-        const core_lang_t *o = core_lang_at(i);
-        kw_buf_printf(b, "<option value=\"%s\" lang=\"%s\"%s>", o->tag, o->tag,
-                      o == l ? " selected" : "");
-        web_escape(b, o->native);
-        kw_buf_puts(b, "</option>");
-    }
-    kw_buf_puts(b, "</select> <button type=\"submit\">");
-    put_msg(b, c, MSG_ACCT_CHANGE);
-    kw_buf_puts(b, "</button></form>\n");
+    web_form_head(b, c->app, c->lang, title, c->has_session ? c->ses.s.csrf : NULL, NULL);
+    web_form_language_picker(b, c->app, c->lang, c->req,
+                             c->page == PAGE_LOGIN && c->next[0] ? c->next : NULL);
     if (c->has_session) {
         kw_buf_puts(b, "<nav class=\"account\"><a href=\"/account\">");
         web_escape(b, c->ses.s.who.name);
         kw_buf_puts(b, "</a></nav>\n");
     }
-    kw_buf_puts(b, "</header>\n<main id=\"main\" tabindex=\"-1\">\n<h1>");
-    web_escape(b, title);
-    kw_buf_puts(b, "</h1>\n");
+    web_form_main(b, title, NULL, NULL);
 }
 
-/* Ends the page, sends it with status and frees c. */
-static void page_send(ctx_t *c, kw_buf_t *b, int status, const char *extra)
+/* Frees c with what it holds (the form, the password, wiped). */
+static void ctx_free(ctx_t *c)
 {
-    kw_buf_puts(b, "</main>\n</body>\n</html>\n");
-    kw_buf_puts(&c->headers, page_headers);
-    if (extra) kw_buf_puts(&c->headers, extra);
-    net_respond(c->req, status, "text/html; charset=utf-8", c->headers.data, b->data, b->len);
-    kw_buf_free(b);
     kw_buf_free(&c->headers);
     if (c->have_form) net_query_free(&c->form);
     if (c->password) {
@@ -356,6 +238,13 @@ static void page_send(ctx_t *c, kw_buf_t *b, int status, const char *extra)
         free(c->password);
     }
     free(c);
+}
+
+/* Ends the page, sends it with status and frees c. */
+static void page_send(ctx_t *c, kw_buf_t *b, int status, const char *extra)
+{
+    web_form_send(c->req, status, &c->headers, extra, b);
+    ctx_free(c);
 }
 
 /* A page with a title and one message. */
@@ -382,17 +271,8 @@ static void message_page(ctx_t *c, int status, core_msg_t title, core_msg_t text
 
 static void redirect(ctx_t *c, const char *location)
 {
-    kw_buf_puts(&c->headers, "Location: ");
-    kw_buf_puts(&c->headers, location);
-    kw_buf_puts(&c->headers, "\r\nCache-Control: no-store\r\n");
-    net_respond(c->req, 303, "text/plain; charset=utf-8", c->headers.data, "", 0);
-    kw_buf_free(&c->headers);
-    if (c->have_form) net_query_free(&c->form);
-    if (c->password) {
-        memset(c->password, 0, strlen(c->password));
-        free(c->password);
-    }
-    free(c);
+    web_form_redirect(c->req, &c->headers, location);
+    ctx_free(c);
 }
 
 static void forbidden_form(ctx_t *c)
@@ -417,15 +297,7 @@ static void form_open(ctx_t *c, kw_buf_t *b, const char *action)
 static void field(ctx_t *c, kw_buf_t *b, const char *name, core_msg_t label, const char *type,
                   const char *value, const char *autocomplete, int error, int hint)
 {
-    kw_buf_printf(b, "<p class=\"field%s\"><label for=\"f-%s\">", error >= 0 ? " invalid" : "",
-                  name);
-    put_msg(b, c, label);
-    kw_buf_printf(b, "</label>\n<input id=\"f-%s\" name=\"%s\" type=\"%s\"", name, name, type);
-    if (value && strcmp(type, "password") != 0) {
-        kw_buf_puts(b, " value=\"");
-        web_escape(b, value);
-        kw_buf_puts(b, "\"");
-    }
+    web_form_field_open(b, c->app, c->lang, name, label, type, value, error);
     if (autocomplete) kw_buf_printf(b, " autocomplete=\"%s\"", autocomplete);
     if (error >= 0 || hint >= 0)
         kw_buf_printf(b, " aria-describedby=\"%s-%s\"", name, error >= 0 ? "error" : "hint");
@@ -436,11 +308,7 @@ static void field(ctx_t *c, kw_buf_t *b, const char *name, core_msg_t label, con
         put_msg(b, c, (core_msg_t)hint);
         kw_buf_puts(b, "</span>\n");
     }
-    if (error >= 0) {
-        kw_buf_printf(b, "<span class=\"error\" id=\"%s-error\">", name);
-        put_msg(b, c, (core_msg_t)error);
-        kw_buf_puts(b, "</span>\n");
-    }
+    web_form_field_error(b, c->app, c->lang, name, error);
     kw_buf_puts(b, "</p>\n");
 }
 
@@ -571,9 +439,10 @@ static void login_post(ctx_t *c)
     if (next_valid(next)) snprintf(c->next, sizeof(c->next), "%s", next);
     const char *email = form_get(c, "email");
     const char *pw = form_get(c, "password");
-    int email_err = !*email                                           ? MSG_ACCT_REQUIRED
-                    : !email_valid(email, c->email, sizeof(c->email)) ? MSG_ACCT_EMAIL_INVALID
-                                                                      : -1;
+    int email_err = !*email ? MSG_ACCT_REQUIRED
+                    : !web_form_email_valid(email, c->email, sizeof(c->email))
+                        ? MSG_ACCT_EMAIL_INVALID
+                        : -1;
     int pw_err = !*pw                              ? MSG_ACCT_REQUIRED
                  : strlen(pw) > PASSWORD_MAX_BYTES ? MSG_ACCT_TOO_LONG
                                                    : -1;
@@ -724,7 +593,7 @@ static void reset_post(ctx_t *c)
         return;
     }
     const char *email = form_get(c, "email");
-    if (!*email || !email_valid(email, c->email, sizeof(c->email))) {
+    if (!*email || !web_form_email_valid(email, c->email, sizeof(c->email))) {
         reset_page(c, 422, !*email ? MSG_ACCT_REQUIRED : MSG_ACCT_EMAIL_INVALID);
         return;
     }
@@ -783,7 +652,7 @@ static int password_error(const char *pw)
 {
     if (!*pw) return MSG_ACCT_REQUIRED;
     if (strlen(pw) > PASSWORD_MAX_BYTES) return MSG_ACCT_TOO_LONG;
-    if (utf8_chars(pw) < PASSWORD_MIN_CHARS) return MSG_ACCT_PASSWORD_SHORT;
+    if (web_form_utf8_chars(pw) < PASSWORD_MIN_CHARS) return MSG_ACCT_PASSWORD_SHORT;
     return -1;
 }
 
@@ -1040,9 +909,10 @@ static void invites_post(ctx_t *c)
     const char *org = form_get(c, "organization");
     const char *name = form_get(c, "name");
     int is_issuer = strcmp(role, "issuer") == 0;
-    int email_err = !*email                                           ? MSG_ACCT_REQUIRED
-                    : !email_valid(email, c->email, sizeof(c->email)) ? MSG_ACCT_EMAIL_INVALID
-                                                                      : -1;
+    int email_err = !*email ? MSG_ACCT_REQUIRED
+                    : !web_form_email_valid(email, c->email, sizeof(c->email))
+                        ? MSG_ACCT_EMAIL_INVALID
+                        : -1;
     int role_err = is_issuer || strcmp(role, "editor") == 0 ? -1 : MSG_ACCT_REQUIRED;
     int org_err = is_issuer && !*org            ? MSG_ACCT_REQUIRED
                   : strlen(org) > ORG_MAX_BYTES ? MSG_ACCT_TOO_LONG
@@ -1066,33 +936,12 @@ static void invites_post(ctx_t *c)
 
 /* ---- routing ---- */
 
-static void method_not_allowed(net_request_t *req, const char *allow)
-{
-    char headers[160];
-    snprintf(headers, sizeof(headers), "Allow: %s\r\nCache-Control: no-store\r\n", allow);
-    static const char body[] =
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>405 Method Not Allowed"
-        "</title></head>\n<body><h1>405 Method Not Allowed</h1></body></html>\n";
-    net_respond(req, 405, "text/html; charset=utf-8", headers, body, sizeof(body) - 1);
-}
-
 /* The person's language: ?lang= (which the picker sends, kept in the lang
  * cookie), else the lang cookie, else Accept-Language, else the wire's
  * default. */
 static void choose_language(ctx_t *c, const net_params_t *q)
 {
-    const char *want = q ? net_query_get(q, "lang") : NULL;
-    const core_lang_t *l = want ? core_lang_find_z(want) : NULL;
-    if (l) {
-        add_cookie(c, LANG_COOKIE, l->tag, 365L * 86400, 0);
-    } else {
-        char tag[32];
-        if (web_cookie_get(c->req, LANG_COOKIE, tag, sizeof(tag)) == KW_OK)
-            l = core_lang_find_z(tag);
-    }
-    if (l == NULL) l = web_accept_language(c->req);
-    if (l == NULL) l = core_lang_find_z(c->app->default_language);
-    c->lang = l ? l : core_lang_default();
+    c->lang = web_form_language(c->app, c->req, q, &c->headers);
 }
 
 int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
@@ -1120,15 +969,15 @@ int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg,
     int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     int post = req->method == HTTP_POST;
     if (page == PAGE_LOGOUT && !post) {
-        method_not_allowed(req, "POST");
+        web_form_method_not_allowed(req, "POST");
         return 1;
     }
     if (page == PAGE_ACCOUNT && !get) {
-        method_not_allowed(req, "GET, HEAD");
+        web_form_method_not_allowed(req, "GET, HEAD");
         return 1;
     }
     if (!get && !post) {
-        method_not_allowed(req, "GET, HEAD, POST");
+        web_form_method_not_allowed(req, "GET, HEAD, POST");
         return 1;
     }
 
@@ -1137,14 +986,7 @@ int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg,
     c->req = req;
     c->page = page;
     c->has_session = web_session_get(app, req, &c->ses) == KW_OK;
-    {
-        char old[AUTH_SECRET_SIZE + 8];
-        if (web_cookie_get(req, WEB_SESSION_COOKIE, old, sizeof(old)) == KW_OK)
-            auth_token_hash(old, strlen(old), c->old_session_hash);
-    }
-    if (web_cookie_get(req, CSRF_COOKIE, c->form_cookie, sizeof(c->form_cookie)) != KW_OK ||
-        strlen(c->form_cookie) != AUTH_SECRET_LEN)
-        c->form_cookie[0] = '\0';
+    web_form_cookies(req, c->old_session_hash, c->form_cookie);
     net_params_t q = {0};
     char bad[64];
     int have_q = net_query_parse(req->query, &q, bad, sizeof(bad)) == KW_OK;
@@ -1154,13 +996,7 @@ int web_account_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg,
         if (next && next_valid(next)) snprintf(c->next, sizeof(c->next), "%s", next);
     }
     if (have_q) net_query_free(&q);
-    if (post) {
-        const kw_str_t *ct = net_request_header(req, "content-type");
-        if (ct && ct->len >= 33 &&
-            strncasecmp(ct->data, "application/x-www-form-urlencoded", 33) == 0 &&
-            net_query_parse(req->body, &c->form, bad, sizeof(bad)) == KW_OK)
-            c->have_form = 1;
-    }
+    if (post) c->have_form = web_form_read(req, &c->form);
     /* Before log-in, a form needs the kawat_csrf cookie its token is made
      * from: give one with the page. */
     if (get && !c->has_session && !c->form_cookie[0]) {

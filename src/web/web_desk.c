@@ -13,7 +13,7 @@
  * the live preview (POST /desk/preview, the article markup of
  * web_release_article), live states and the live wire. Without it every
  * page still works. */
-#include "web/web.h"
+#include "web/web_form.h"
 #include "core/core_lang.h"
 #include "core/core_sector.h"
 #include "core/core_time.h"
@@ -26,13 +26,6 @@
 
 #define LIST_MAX 100
 #define WIRE_SHOWN 30
-#define LANG_COOKIE "lang"
-
-static const char page_headers[] =
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
-    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n";
-
 enum { PAGE_HOME, PAGE_NEW, PAGE_PREVIEW, PAGE_RELEASE };
 
 /* One request to a desk page, kept across the store's writer. */
@@ -55,24 +48,17 @@ typedef struct {
 
 static void put_msg(kw_buf_t *b, desk_t *d, core_msg_t id)
 {
-    char *z = core_lang_format(d->lang, id, d->app->wire_name);
-    web_escape(b, z);
-    free(z);
+    web_form_msg(b, d->app, d->lang, id);
 }
 
 static const char *form_get(desk_t *d, const char *name)
 {
-    const char *v = d->have_form ? net_query_get(&d->form, name) : NULL;
-    return v ? v : "";
+    return web_form_get(&d->form, d->have_form, name);
 }
 
 static int form_has(desk_t *d, const char *name, const char *value)
 {
-    if (!d->have_form) return 0;
-    for (size_t i = 0; i < d->form.count; i++)
-        if (strcmp(d->form.items[i].name, name) == 0 && strcmp(d->form.items[i].value, value) == 0)
-            return 1;
-    return 0;
+    return web_form_has(&d->form, d->have_form, name, value);
 }
 
 static int is_editor(const desk_t *d)
@@ -90,9 +76,7 @@ static int desk_visible(const desk_t *d, const core_release_t *r)
 
 static int csrf_ok(desk_t *d)
 {
-    const char *got = form_get(d, "csrf");
-    size_t n = strlen(d->ses.s.csrf);
-    return n > 0 && strlen(got) == n && auth_consttime_eq(got, d->ses.s.csrf, n);
+    return web_form_csrf_ok(d->ses.s.csrf, form_get(d, "csrf"));
 }
 
 static void desk_free(desk_t *d)
@@ -139,26 +123,8 @@ static void time_el(kw_buf_t *b, desk_t *d, int64_t ms)
 
 static void page_start(desk_t *d, kw_buf_t *b, const char *title)
 {
-    const core_lang_t *l = d->lang;
-    kw_buf_printf(
-        b,
-        "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"robots\" content=\"noindex\">\n<title>",
-        l->tag, l->rtl ? "rtl" : "ltr");
-    web_escape(b, title);
-    kw_buf_puts(b, " · ");
-    web_escape(b, d->app->wire_name);
-    kw_buf_puts(b, "</title>\n<meta name=\"csrf-token\" content=\"");
-    web_escape(b, d->ses.s.csrf);
-    kw_buf_puts(b, "\">\n<link rel=\"stylesheet\" href=\"/static/kawat.css\">\n"
-                   "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
-                   "<script src=\"/static/desk.js\" defer></script>\n"
-                   "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
-    put_msg(b, d, MSG_SKIP_TO_CONTENT);
-    kw_buf_printf(b, "</a>\n<header class=\"site\">\n<a class=\"brand\" href=\"/%s/\">", l->tag);
-    web_escape(b, d->app->wire_name);
-    kw_buf_puts(b, "</a>\n<nav class=\"desk\"><a href=\"/desk/\">");
+    web_form_head(b, d->app, d->lang, title, d->ses.s.csrf, "/static/desk.js");
+    kw_buf_puts(b, "<nav class=\"desk\"><a href=\"/desk/\">");
     put_msg(b, d, d->who->role == ROLE_ISSUER ? MSG_DESK_TITLE : MSG_DESK_QUEUE);
     kw_buf_puts(b, "</a>");
     if (d->who->role == ROLE_ISSUER) {
@@ -169,37 +135,14 @@ static void page_start(desk_t *d, kw_buf_t *b, const char *title)
     kw_buf_puts(b, " <a href=\"/account\"><bdi>");
     web_escape(b, d->who->name);
     kw_buf_puts(b, "</bdi></a></nav>\n");
-    /* The language picker: a GET of this same page with ?lang=. */
-    kw_buf_puts(b, "<form class=\"language-picker\" method=\"get\" action=\"");
-    char *path = kw_strndup(d->req->path.data, d->req->path.len);
-    web_escape(b, path);
-    free(path);
-    kw_buf_puts(b, "\"><label for=\"language-pick\">");
-    put_msg(b, d, MSG_LANGUAGES);
-    kw_buf_puts(b, "</label> <select id=\"language-pick\" name=\"lang\">");
-    for (size_t i = 0; i < core_lang_count(); i++) {
-        const core_lang_t *o = core_lang_at(i);
-        kw_buf_printf(b, "<option value=\"%s\" lang=\"%s\"%s>", o->tag, o->tag,
-                      o == l ? " selected" : "");
-        web_escape(b, o->native);
-        kw_buf_puts(b, "</option>");
-    }
-    kw_buf_puts(b, "</select> <button type=\"submit\">");
-    put_msg(b, d, MSG_ACCT_CHANGE);
-    kw_buf_puts(b,
-                "</button></form>\n</header>\n<main id=\"main\" tabindex=\"-1\" class=\"desk\">\n"
-                "<h1 dir=\"auto\">");
-    web_escape(b, title);
-    kw_buf_puts(b, "</h1>\n");
+    web_form_language_picker(b, d->app, d->lang, d->req, NULL);
+    web_form_main(b, title, "desk", " dir=\"auto\"");
 }
 
 /* Ends the page, sends it with status and frees d. */
 static void page_send(desk_t *d, kw_buf_t *b, int status)
 {
-    kw_buf_puts(b, "</main>\n</body>\n</html>\n");
-    kw_buf_puts(&d->headers, page_headers);
-    net_respond(d->req, status, "text/html; charset=utf-8", d->headers.data, b->data, b->len);
-    kw_buf_free(b);
+    web_form_send(d->req, status, &d->headers, NULL, b);
     desk_free(d);
 }
 
@@ -224,10 +167,7 @@ static void not_found(desk_t *d)
 
 static void redirect(desk_t *d, const char *location)
 {
-    kw_buf_puts(&d->headers, "Location: ");
-    kw_buf_puts(&d->headers, location);
-    kw_buf_puts(&d->headers, "\r\nCache-Control: no-store\r\n");
-    net_respond(d->req, 303, "text/plain; charset=utf-8", d->headers.data, "", 0);
+    web_form_redirect(d->req, &d->headers, location);
     desk_free(d);
 }
 
@@ -1248,7 +1188,7 @@ static void preview_post(desk_t *d)
         preview(d, &b, &r);
     }
     core_release_clear(&r);
-    kw_buf_puts(&d->headers, page_headers);
+    kw_buf_puts(&d->headers, web_form_page_headers);
     net_respond(d->req, status, "text/html; charset=utf-8", d->headers.data, b.data, b.len);
     kw_buf_free(&b);
     desk_free(d);
@@ -1256,40 +1196,15 @@ static void preview_post(desk_t *d)
 
 /* ---- routing ---- */
 
-static void method_not_allowed(net_request_t *req, const char *allow)
-{
-    char headers[160];
-    snprintf(headers, sizeof(headers), "Allow: %s\r\nCache-Control: no-store\r\n", allow);
-    static const char body[] =
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>405 Method Not Allowed"
-        "</title></head>\n<body><h1>405 Method Not Allowed</h1></body></html>\n";
-    net_respond(req, 405, "text/html; charset=utf-8", headers, body, sizeof(body) - 1);
-}
-
 /* The person's language: ?lang= (kept in the lang cookie), the lang
  * cookie, Accept-Language, the wire's default -- as on the account pages. */
 static void choose_language(desk_t *d)
 {
     net_params_t q = {0};
     char bad[64];
-    const core_lang_t *l = NULL;
-    if (net_query_parse(d->req->query, &q, bad, sizeof(bad)) == KW_OK) {
-        const char *want = net_query_get(&q, "lang");
-        l = want ? core_lang_find_z(want) : NULL;
-        net_query_free(&q);
-    }
-    if (l) {
-        kw_buf_printf(&d->headers, "Set-Cookie: %s=%s; Path=/; Max-Age=%ld; SameSite=Lax%s\r\n",
-                      LANG_COOKIE, l->tag, 365L * 86400,
-                      strncmp(d->app->base_url, "https://", 8) == 0 ? "; Secure" : "");
-    } else {
-        char tag[32];
-        if (web_cookie_get(d->req, LANG_COOKIE, tag, sizeof(tag)) == KW_OK)
-            l = core_lang_find_z(tag);
-    }
-    if (l == NULL) l = web_accept_language(d->req);
-    if (l == NULL) l = core_lang_find_z(d->app->default_language);
-    d->lang = l ? l : core_lang_default();
+    int have_q = net_query_parse(d->req->query, &q, bad, sizeof(bad)) == KW_OK;
+    d->lang = web_form_language(d->app, d->req, have_q ? &q : NULL, &d->headers);
+    if (have_q) net_query_free(&q);
 }
 
 int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n, int trailing)
@@ -1309,15 +1224,15 @@ int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, in
     int get = req->method == HTTP_GET || req->method == HTTP_HEAD;
     int post = req->method == HTTP_POST;
     if (page == PAGE_HOME && !get) {
-        method_not_allowed(req, "GET, HEAD");
+        web_form_method_not_allowed(req, "GET, HEAD");
         return 1;
     }
     if (page == PAGE_PREVIEW && !post) {
-        method_not_allowed(req, "POST");
+        web_form_method_not_allowed(req, "POST");
         return 1;
     }
     if (!get && !post) {
-        method_not_allowed(req, "GET, HEAD, POST");
+        web_form_method_not_allowed(req, "GET, HEAD, POST");
         return 1;
     }
     if (page == PAGE_HOME && !trailing) {
@@ -1339,7 +1254,7 @@ int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, in
     if (!has_session) {
         if (post) {
             /* No session: no token could be right. */
-            kw_buf_puts(&d->headers, page_headers);
+            kw_buf_puts(&d->headers, web_form_page_headers);
             static const char body[] = "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
                                        "<title>403 Forbidden</title></head>\n<body><h1>403 "
                                        "Forbidden</h1><p><a href=\"/login\">Log in</a></p>"
@@ -1349,17 +1264,8 @@ int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, in
             desk_free(d);
             return 1;
         }
-        /* Back here after log-in; the path is decoded, so only a plain one
-         * goes into the Location header (never a CR, LF or '%'). */
-        char loc[600];
-        int plain = req->path.len < 500;
-        for (size_t i = 0; plain && i < req->path.len; i++) {
-            unsigned char ch = (unsigned char)req->path.data[i];
-            plain = ch > 0x20 && ch < 0x7f && ch != '%' && ch != '\\';
-        }
-        snprintf(loc, sizeof(loc), "/login?next=%.*s", plain ? (int)req->path.len : 6,
-                 plain ? req->path.data : "/desk/");
-        redirect(d, loc);
+        web_form_login_redirect(req, &d->headers, "/desk/");
+        desk_free(d);
         return 1;
     }
     core_role_t role = d->who->role;
@@ -1385,12 +1291,7 @@ int web_desk_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, in
         d->id[id.len] = '\0';
     }
     if (post) {
-        const kw_str_t *ct = net_request_header(req, "content-type");
-        char bad[64];
-        if (ct && ct->len >= 33 &&
-            strncasecmp(ct->data, "application/x-www-form-urlencoded", 33) == 0 &&
-            net_query_parse(req->body, &d->form, bad, sizeof(bad)) == KW_OK)
-            d->have_form = 1;
+        d->have_form = web_form_read(req, &d->form);
         if (!csrf_ok(d)) {
             message_page(d, 403, MSG_ACCT_LOGIN, MSG_ACCT_FORM_EXPIRED);
             return 1;

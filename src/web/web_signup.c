@@ -11,7 +11,7 @@
 #include "core/core_sector.h"
 #include "deliver/mail.h"
 #include "net/net_query.h"
-#include "web/web.h"
+#include "web/web_form.h"
 
 #include <http_parser.h>
 #include <stdio.h>
@@ -28,9 +28,7 @@ static const char html_type[] = "text/html; charset=utf-8";
 
 static void msg(kw_buf_t *b, kawat_app_t *app, const core_lang_t *l, core_msg_t m)
 {
-    char *z = core_lang_format(l, m, app->wire_name);
-    web_escape(b, z);
-    free(z);
+    web_form_msg(b, app, l, m);
 }
 
 static void msg_email(kw_buf_t *b, kawat_app_t *app, const core_lang_t *l, core_msg_t m,
@@ -105,12 +103,7 @@ typedef struct {
 
 static int checked(const form_t *f, const char *name, const char *value)
 {
-    if (f->params == NULL) return 0;
-    for (size_t i = 0; i < f->params->count; i++)
-        if (strcmp(f->params->items[i].name, name) == 0 &&
-            strcmp(f->params->items[i].value, value) == 0)
-            return 1;
-    return 0;
+    return web_form_has(f->params, f->params != NULL, name, value);
 }
 
 static void field_error(kw_buf_t *b, const char *id, const char *err)
@@ -232,24 +225,6 @@ static void signup_form(kawat_app_t *app, net_request_t *req, const core_lang_t 
     page_send(req, status, &b);
 }
 
-/* "a, b ,c" into a JSON array of the non-empty trimmed items. */
-static json_t *comma_list(const char *z)
-{
-    json_t *arr = json_array();
-    while (z && *z) {
-        const char *end = strchr(z, ',');
-        size_t n = end ? (size_t)(end - z) : strlen(z);
-        const char *s = z;
-        while (n && (*s == ' ' || *s == '\t'))
-            s++, n--;
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (n) json_array_append_new(arr, json_stringn(s, n));
-        z = end ? end + 1 : NULL;
-    }
-    return arr;
-}
-
 typedef struct {
     net_request_t *req;
     const core_lang_t *lang;
@@ -310,8 +285,8 @@ static void signup_post(kawat_app_t *app, net_request_t *req)
     }
     json_object_set_new(beat, "languages", langs);
     json_object_set_new(beat, "sectors", secs);
-    json_object_set_new(beat, "regions", comma_list(f.regions));
-    json_object_set_new(beat, "keywords", comma_list(f.keywords));
+    json_object_set_new(beat, "regions", web_form_comma_list(f.regions));
+    json_object_set_new(beat, "keywords", web_form_comma_list(f.keywords));
     json_t *in = json_pack("{s:s, s:s, s:s, s:[o]}", "email", f.email ? f.email : "", "language",
                            f.language ? f.language : l->tag, "timing",
                            f.timing ? f.timing : "immediate", "beats", beat);
@@ -481,16 +456,6 @@ static void unsubscribe(kawat_app_t *app, net_request_t *req)
     page_send(req, 200, &b);
 }
 
-static void not_allowed(net_request_t *req, const char *allow)
-{
-    char headers[160];
-    snprintf(headers, sizeof(headers), "Allow: %s\r\nCache-Control: no-store\r\n", allow);
-    static const char body[] = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>405 "
-                               "Method Not Allowed</title></head>\n<body><h1>405 Method Not "
-                               "Allowed</h1></body></html>\n";
-    net_respond(req, 405, html_type, headers, body, sizeof(body) - 1);
-}
-
 int web_signup_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n, int trailing)
 {
     if (n != 1 || trailing) return 0;
@@ -508,7 +473,7 @@ int web_signup_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, 
             form_t f = {0};
             signup_form(app, req, l, mail_enabled(app) ? 200 : 503, &f);
         } else {
-            not_allowed(req, "GET, HEAD, POST");
+            web_form_method_not_allowed(req, "GET, HEAD, POST");
         }
         return 1;
     }
@@ -516,14 +481,14 @@ int web_signup_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, 
         if (get)
             confirm_get(app, req);
         else
-            not_allowed(req, "GET, HEAD");
+            web_form_method_not_allowed(req, "GET, HEAD");
         return 1;
     }
     if (kw_str_eq(seg[0], "unsubscribe")) {
         if (get || post)
             unsubscribe(app, req);
         else
-            not_allowed(req, "GET, HEAD, POST");
+            web_form_method_not_allowed(req, "GET, HEAD, POST");
         return 1;
     }
     return 0;

@@ -26,7 +26,7 @@
  *   PREVIEW_SCAN public releases, on the loop (one store read, no write).
  * - E-mail timing lives on the recipient row of a confirmed address
  *   (mail_recipients), where the mail engine reads it. */
-#include "web/web.h"
+#include "web/web_form.h"
 #include "core/core_lang.h"
 #include "core/core_sector.h"
 #include "core/core_time.h"
@@ -46,13 +46,7 @@
 #define PASSWORD_MIN_CHARS 12
 #define PASSWORD_MAX_BYTES 1024
 #define HASH_JOBS_MAX 8
-#define CSRF_COOKIE "kawat_csrf"
-#define LANG_COOKIE "lang"
-
-static const char page_headers[] =
-    "Content-Security-Policy: default-src 'self'; script-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'\r\n"
-    "Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n";
+#define CSRF_COOKIE WEB_FORM_CSRF_COOKIE
 
 enum {
     PAGE_HOME,      /* /me/ */
@@ -105,108 +99,36 @@ static int hash_jobs;
 
 static void put_msg(kw_buf_t *b, ctx_t *c, core_msg_t id)
 {
-    char *z = core_lang_format(c->lang, id, c->app->wire_name);
-    web_escape(b, z);
-    free(z);
+    web_form_msg(b, c->app, c->lang, id);
 }
 
 static const char *form_get(ctx_t *c, const char *name)
 {
-    const char *v = c->have_form ? net_query_get(&c->form, name) : NULL;
-    return v ? v : "";
+    return web_form_get(&c->form, c->have_form, name);
 }
 
 static int form_has(ctx_t *c, const char *name, const char *value)
 {
-    if (!c->have_form) return 0;
-    for (size_t i = 0; i < c->form.count; i++)
-        if (strcmp(c->form.items[i].name, name) == 0 && strcmp(c->form.items[i].value, value) == 0)
-            return 1;
-    return 0;
-}
-
-static const char *secret_key(kawat_app_t *app)
-{
-    /* web_account.c's key (made by the store's migration): the same
-     * kawat_csrf cookie serves the forms of both. */
-    static char key[80];
-    if (!key[0] && store_meta_get(app->store, "account_secret", key, sizeof(key)) != KW_OK) {
-        fprintf(stderr, "kawat: the account secret is missing from the store\n");
-        abort();
-    }
-    return key;
+    return web_form_has(&c->form, c->have_form, name, value);
 }
 
 static void add_cookie(ctx_t *c, const char *name, const char *value, long max_age)
 {
-    kw_buf_printf(&c->headers,
-                  "Set-Cookie: %s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Lax%s\r\n", name,
-                  value, max_age, strncmp(c->app->base_url, "https://", 8) == 0 ? "; Secure" : "");
+    web_form_cookie(&c->headers, c->app, name, value, max_age, 1);
 }
 
+/* The session's token, or before log-in the HMAC of the kawat_csrf
+ * cookie as web_account.c makes it: the same cookie serves both. */
 static void csrf_expected(ctx_t *c, char out[AUTH_HEX_SIZE])
 {
-    out[0] = '\0';
-    if (c->has_session) {
-        snprintf(out, AUTH_HEX_SIZE, "%s", c->ses.s.csrf);
-    } else if (c->form_cookie[0]) {
-        char msg[AUTH_SECRET_SIZE + 8];
-        snprintf(msg, sizeof(msg), "form:%s", c->form_cookie);
-        const char *key = secret_key(c->app);
-        if (auth_hmac_sha256_hex(key, strlen(key), msg, strlen(msg), out) != KW_OK) out[0] = '\0';
-    }
+    web_form_csrf_expected(c->app, c->has_session ? c->ses.s.csrf : NULL, c->form_cookie, out);
 }
 
 static int csrf_ok(ctx_t *c)
 {
     char want[AUTH_HEX_SIZE];
     csrf_expected(c, want);
-    const char *got = form_get(c, "csrf");
-    size_t n = strlen(want);
-    return n > 0 && strlen(got) == n && auth_consttime_eq(got, want, n);
-}
-
-/* Whether z is a plausible e-mail address; copies it in lower case. */
-static int email_valid(const char *z, char *out, size_t size)
-{
-    size_t n = strlen(z);
-    const char *at = strchr(z, '@');
-    if (n < 3 || n > STORE_SUBSCRIBER_EMAIL_MAX || n >= size || at == NULL || at == z ||
-        strchr(at + 1, '@') || strchr(at + 1, '.') == NULL || at[1] == '.' || z[n - 1] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)z[i];
-        if (ch <= 0x20 || ch == 0x7f || strchr("<>()[]\\,;:\"", ch)) return 0;
-        out[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    out[n] = '\0';
-    return 1;
-}
-
-static size_t utf8_chars(const char *z)
-{
-    size_t n = 0;
-    for (; *z; z++)
-        if (((unsigned char)*z & 0xC0) != 0x80) n++;
-    return n;
-}
-
-/* "a, b ,c" as a JSON array of the trimmed non-empty items. */
-static json_t *comma_list(const char *z)
-{
-    json_t *arr = json_array();
-    while (z && *z) {
-        const char *end = strchr(z, ',');
-        size_t n = end ? (size_t)(end - z) : strlen(z);
-        const char *s = z;
-        while (n && (*s == ' ' || *s == '\t'))
-            s++, n--;
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (n) json_array_append_new(arr, json_stringn(s, n));
-        z = end ? end + 1 : NULL;
-    }
-    return arr;
+    return web_form_csrf_ok(want, form_get(c, "csrf"));
 }
 
 static int is_everything(const json_t *filters)
@@ -231,39 +153,8 @@ static void free_ctx(ctx_t *c)
 
 static void page_start(ctx_t *c, kw_buf_t *b, const char *title)
 {
-    const core_lang_t *l = c->lang;
-    kw_buf_printf(
-        b,
-        "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<meta name=\"robots\" content=\"noindex\">\n<title>",
-        l->tag, l->rtl ? "rtl" : "ltr");
-    web_escape(b, title);
-    kw_buf_puts(b, " · ");
-    web_escape(b, c->app->wire_name);
-    kw_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/kawat.css\">\n"
-                   "<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\n"
-                   "</head>\n<body>\n<a class=\"skip\" href=\"#main\">");
-    put_msg(b, c, MSG_SKIP_TO_CONTENT);
-    kw_buf_printf(b, "</a>\n<header class=\"site\">\n<a class=\"brand\" href=\"/%s/\">", l->tag);
-    web_escape(b, c->app->wire_name);
-    kw_buf_puts(b, "</a>\n<form class=\"language-picker\" method=\"get\" action=\"");
-    char *path = kw_strndup(c->req->path.data, c->req->path.len);
-    web_escape(b, path);
-    free(path);
-    kw_buf_puts(b, "\"><label for=\"language-pick\">");
-    put_msg(b, c, MSG_LANGUAGES);
-    kw_buf_puts(b, "</label> <select id=\"language-pick\" name=\"lang\">");
-    for (size_t i = 0; i < core_lang_count(); i++) {
-        const core_lang_t *o = core_lang_at(i);
-        kw_buf_printf(b, "<option value=\"%s\" lang=\"%s\"%s>", o->tag, o->tag,
-                      o == l ? " selected" : "");
-        web_escape(b, o->native);
-        kw_buf_puts(b, "</option>");
-    }
-    kw_buf_puts(b, "</select> <button type=\"submit\">");
-    put_msg(b, c, MSG_ACCT_CHANGE);
-    kw_buf_puts(b, "</button></form>\n");
+    web_form_head(b, c->app, c->lang, title, NULL, NULL);
+    web_form_language_picker(b, c->app, c->lang, c->req, NULL);
     if (c->sub) {
         kw_buf_puts(b, "<nav class=\"account\"><a href=\"/me/\">");
         put_msg(b, c, MSG_ME_TITLE);
@@ -279,17 +170,12 @@ static void page_start(ctx_t *c, kw_buf_t *b, const char *title)
         web_escape(b, c->ses.s.who.name);
         kw_buf_puts(b, "</bdi></a></nav>\n");
     }
-    kw_buf_puts(b, "</header>\n<main id=\"main\" tabindex=\"-1\">\n<h1>");
-    web_escape(b, title);
-    kw_buf_puts(b, "</h1>\n");
+    web_form_main(b, title, NULL, NULL);
 }
 
 static void page_send(ctx_t *c, kw_buf_t *b, int status)
 {
-    kw_buf_puts(b, "</main>\n</body>\n</html>\n");
-    kw_buf_puts(&c->headers, page_headers);
-    net_respond(c->req, status, "text/html; charset=utf-8", c->headers.data, b->data, b->len);
-    kw_buf_free(b);
+    web_form_send(c->req, status, &c->headers, NULL, b);
     free_ctx(c);
 }
 
@@ -308,8 +194,7 @@ static void message_page(ctx_t *c, int status, core_msg_t title, core_msg_t text
 
 static void redirect(ctx_t *c, const char *location)
 {
-    kw_buf_printf(&c->headers, "Location: %s\r\nCache-Control: no-store\r\n", location);
-    net_respond(c->req, 303, "text/plain; charset=utf-8", c->headers.data, "", 0);
+    web_form_redirect(c->req, &c->headers, location);
     free_ctx(c);
 }
 
@@ -330,23 +215,11 @@ static void form_open(ctx_t *c, kw_buf_t *b, const char *action, const char *cls
 static void field(ctx_t *c, kw_buf_t *b, const char *name, core_msg_t label, const char *type,
                   const char *value, const char *extra, int error)
 {
-    kw_buf_printf(b, "<p class=\"field%s\"><label for=\"f-%s\">", error >= 0 ? " invalid" : "",
-                  name);
-    put_msg(b, c, label);
-    kw_buf_printf(b, "</label>\n<input id=\"f-%s\" name=\"%s\" type=\"%s\"", name, name, type);
-    if (value && strcmp(type, "password") != 0) {
-        kw_buf_puts(b, " value=\"");
-        web_escape(b, value);
-        kw_buf_puts(b, "\"");
-    }
+    web_form_field_open(b, c->app, c->lang, name, label, type, value, error);
     if (extra) kw_buf_puts(b, extra);
     if (error >= 0) kw_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name);
     kw_buf_puts(b, ">\n");
-    if (error >= 0) {
-        kw_buf_printf(b, "<span class=\"error\" id=\"%s-error\">", name);
-        put_msg(b, c, (core_msg_t)error);
-        kw_buf_puts(b, "</span>\n");
-    }
+    web_form_field_error(b, c->app, c->lang, name, error);
     kw_buf_puts(b, "</p>\n");
 }
 
@@ -427,8 +300,8 @@ static json_t *beat_from_form(ctx_t *c, errs_t *e)
         else if (strcmp(c->form.items[i].name, "sector") == 0)
             json_array_append_new(secs, json_string(c->form.items[i].value));
     }
-    json_t *regions = comma_list(form_get(c, "regions"));
-    json_t *keywords = comma_list(form_get(c, "keywords"));
+    json_t *regions = web_form_comma_list(form_get(c, "regions"));
+    json_t *keywords = web_form_comma_list(form_get(c, "keywords"));
     /* Region codes are upper case; people type "id". */
     size_t i;
     json_t *v;
@@ -949,7 +822,7 @@ static void hash_done(uv_work_t *w, int status)
     auth_token_hash(token, strlen(token), token_hash);
     explicit_bzero(token, sizeof(token));
     char email[STORE_SUBSCRIBER_EMAIL_MAX + 1];
-    email_valid(form_get(c, "email"), email, sizeof(email));
+    web_form_email_valid(form_get(c, "email"), email, sizeof(email));
     store_op_t *op = store_op_new(STORE_OP_SUBSCRIBER_CREATE, signup_created, c);
     op->input = json_pack("{s:s, s:s, s:s, s:[{}], s:s, s:s}", "kind", form_get(c, "kind"), "name",
                           form_get(c, "name"), "email", email, "filters", "token_hash", token_hash,
@@ -971,13 +844,13 @@ static void signup_post(ctx_t *c)
         e.name = MSG_ACCT_TOO_LONG;
     if (!*email)
         e.email = MSG_ACCT_REQUIRED;
-    else if (!email_valid(email, lower, sizeof(lower)))
+    else if (!web_form_email_valid(email, lower, sizeof(lower)))
         e.email = MSG_ACCT_EMAIL_INVALID;
     if (!*pw)
         e.password = MSG_ACCT_REQUIRED;
     else if (strlen(pw) > PASSWORD_MAX_BYTES)
         e.password = MSG_ACCT_TOO_LONG;
-    else if (utf8_chars(pw) < PASSWORD_MIN_CHARS)
+    else if (web_form_utf8_chars(pw) < PASSWORD_MIN_CHARS)
         e.password = MSG_ACCT_PASSWORD_SHORT;
     if (e.kind >= 0 || e.name >= 0 || e.email >= 0 || e.password >= 0) {
         signup_page(c, 422, &e, -1);
@@ -1256,20 +1129,7 @@ static void method_not_allowed(net_request_t *req, const char *allow)
 
 static void choose_language(ctx_t *c, const net_params_t *q)
 {
-    const char *want = q ? net_query_get(q, "lang") : NULL;
-    const core_lang_t *l = want ? core_lang_find_z(want) : NULL;
-    if (l) {
-        kw_buf_printf(&c->headers, "Set-Cookie: %s=%s; Path=/; Max-Age=%ld; SameSite=Lax%s\r\n",
-                      LANG_COOKIE, l->tag, 365L * 86400,
-                      strncmp(c->app->base_url, "https://", 8) == 0 ? "; Secure" : "");
-    } else {
-        char tag[32];
-        if (web_cookie_get(c->req, LANG_COOKIE, tag, sizeof(tag)) == KW_OK)
-            l = core_lang_find_z(tag);
-    }
-    if (l == NULL) l = web_accept_language(c->req);
-    if (l == NULL) l = core_lang_find_z(c->app->default_language);
-    c->lang = l ? l : core_lang_default();
+    c->lang = web_form_language(c->app, c->req, q, &c->headers);
 }
 
 int web_subscriber_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
@@ -1329,26 +1189,13 @@ int web_subscriber_route(kawat_app_t *app, net_request_t *req, const kw_str_t *s
     c->page = page;
     if (id.len > 0 && id.len < sizeof(c->endpoint_id)) memcpy(c->endpoint_id, id.data, id.len);
     c->has_session = web_session_get(app, req, &c->ses) == KW_OK;
-    {
-        char old[AUTH_SECRET_SIZE + 8];
-        if (web_cookie_get(req, WEB_SESSION_COOKIE, old, sizeof(old)) == KW_OK)
-            auth_token_hash(old, strlen(old), c->old_session_hash);
-    }
-    if (web_cookie_get(req, CSRF_COOKIE, c->form_cookie, sizeof(c->form_cookie)) != KW_OK ||
-        strlen(c->form_cookie) != AUTH_SECRET_LEN)
-        c->form_cookie[0] = '\0';
+    web_form_cookies(req, c->old_session_hash, c->form_cookie);
     net_params_t q = {0};
     char bad[64];
     int have_q = net_query_parse(req->query, &q, bad, sizeof(bad)) == KW_OK;
     choose_language(c, have_q ? &q : NULL);
     if (have_q) net_query_free(&q);
-    if (post) {
-        const kw_str_t *ct = net_request_header(req, "content-type");
-        if (ct && ct->len >= 33 &&
-            strncasecmp(ct->data, "application/x-www-form-urlencoded", 33) == 0 &&
-            net_query_parse(req->body, &c->form, bad, sizeof(bad)) == KW_OK)
-            c->have_form = 1;
-    }
+    if (post) c->have_form = web_form_read(req, &c->form);
     if (c->has_session && c->ses.s.who.role == ROLE_SUBSCRIBER && c->ses.s.who.subscriber_id[0] &&
         store_subscriber_get(app->store, c->ses.s.who.subscriber_id, &c->sub) != KW_OK)
         c->sub = NULL;
@@ -1380,9 +1227,8 @@ int web_subscriber_route(kawat_app_t *app, net_request_t *req, const kw_str_t *s
         if (post) {
             message_page(c, 403, MSG_ACCT_LOGIN, MSG_ACCT_FORM_EXPIRED);
         } else {
-            char loc[128];
-            snprintf(loc, sizeof(loc), "/login?next=%.*s", (int)req->path.len, req->path.data);
-            redirect(c, loc);
+            web_form_login_redirect(req, &c->headers, "/me/");
+            free_ctx(c);
         }
         return 1;
     }
