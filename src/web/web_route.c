@@ -336,6 +336,61 @@ static int release_id(kw_str_t s, char *out, size_t size)
     return 1;
 }
 
+/* Campaign and click tags that links shared in mail, chat and social
+ * posts carry ("?utm_source=…", "?fbclid=…"). Pages and feeds take no
+ * such parameter, so they would be a 400; and each variant would be its
+ * own cache entry. The reader is sent to the same address without them. */
+static int tracking_param(const char *name)
+{
+    static const char *const exact[] = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid",
+                                        "mc_eid", "yclid", "igshid", NULL};
+    if (strncmp(name, "utm_", 4) == 0) return 1;
+    for (int i = 0; exact[i]; i++)
+        if (strcmp(name, exact[i]) == 0) return 1;
+    return 0;
+}
+
+/* Answers a 301 to the target without its tracking parameters and
+ * returns 1, or returns 0 when it has none. */
+static int strip_tracking(net_request_t *req)
+{
+    kw_str_t q = req->query;
+    if (q.len == 0) return 0;
+    kw_buf_t kept = {0};
+    int dropped = 0;
+    size_t i = 0;
+    while (i <= q.len) {
+        size_t j = i;
+        while (j < q.len && q.data[j] != '&') j++;
+        size_t eq = i;
+        while (eq < j && q.data[eq] != '=') eq++;
+        size_t nlen = 0;
+        char *name = net_percent_decode(q.data + i, eq - i, 1, &nlen);
+        if (name && j > i && tracking_param(name)) {
+            dropped = 1;
+        } else if (j > i) {
+            if (kept.len) kw_buf_putc(&kept, '&');
+            kw_buf_append(&kept, q.data + i, j - i);
+        }
+        free(name);
+        i = j + 1;
+    }
+    if (!dropped) {
+        kw_buf_free(&kept);
+        return 0;
+    }
+    size_t plen = (size_t)((const char *)memchr(req->target.data, '?', req->target.len) -
+                           req->target.data);
+    kw_buf_t h = {0};
+    kw_buf_printf(&h, "Location: %.*s", (int)plen, req->target.data);
+    if (kept.len) kw_buf_printf(&h, "?%.*s", (int)kept.len, kept.data);
+    kw_buf_puts(&h, "\r\nCache-Control: no-cache\r\n");
+    net_respond(req, 301, "text/plain; charset=utf-8", h.data, "", 0);
+    kw_buf_free(&h);
+    kw_buf_free(&kept);
+    return 1;
+}
+
 void web_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n, int trailing)
 {
     if (n == 2 && kw_str_eq(seg[0], "static") && !trailing) {
@@ -349,6 +404,7 @@ void web_route(kawat_app_t *app, net_request_t *req, const kw_str_t *seg, int n,
         web_static(app, req, name);
         return;
     }
+    if (strip_tracking(req)) return;
     if (web_cache_serve(app->cache, req)) return;
 
     if (n == 1 && !trailing) {

@@ -185,3 +185,24 @@ def test_bad_page_cache_option(make_server):
     p = s.kawat("serve", "--data", str(s.data), "--listen", "127.0.0.1:0", "--page-cache", "lots",
                 check=False)
     assert p.returncode != 0 and "page-cache" in p.stderr
+
+
+def test_shared_links_with_tracking_tags_reach_the_page(server, issuer, editor):
+    """Links shared in mail and social posts carry utm_*, fbclid…: the
+    reader is sent to the same page without them (never a 400, and no
+    cache entry per campaign); other parameters are kept and judged."""
+    rel = server.publish(issuer, editor, headline="Shared widely", language="en")
+    page = f"/en/releases/{rel['id']}"
+    for path, location in [
+            (page + "?utm_source=newsletter&utm_medium=email", page),
+            (page + "?fbclid=IwAR0abc", page),
+            ("/en/?utm_campaign=launch&cursor=0", "/en/?cursor=0"),
+            ("/en/rss.xml?utm_source=x%20y", "/en/rss.xml"),
+            ("/id/sectors/business/?gclid=1&utm_term", "/id/sectors/business/")]:
+        r = server.get(path)
+        assert r.status == 301 and r.headers["location"] == location, (path, r)
+        assert "etag" not in r.headers
+    assert server.get(page).status == 200
+    assert server.get("/en/?cursor=0").status == 400     # the kept parameter is judged
+    assert server.get("/en/?%zz=1").status == 400         # malformed: not a tracking tag
+    assert server.get("/en/?utm=1").status == 400         # not a tracking tag
