@@ -96,6 +96,10 @@ void api_problem(net_request_t *req, int status, const char *slug, const char *t
 /* A problem naming one field. */
 void api_problem_field(net_request_t *req, int status, const char *field, const char *detail);
 
+/* A caller without the role a route needs: 401 when anonymous (a token
+ * would help), else 403, with detail saying who may. */
+void api_refused(net_request_t *req, const core_principal_t *who, const char *detail);
+
 /* The 404 every unknown or invisible release gets: identical bytes whether
  * the id never existed or is not visible to the caller. */
 void api_not_found(net_request_t *req);

@@ -264,3 +264,10 @@ json_t *api_filters_canon(kawat_app_t *app, json_t *v, const char *field, core_e
     }
     return canon;
 }
+
+void api_refused(net_request_t *req, const core_principal_t *who, const char *detail)
+{
+    int anon = who->role == ROLE_NONE;
+    api_problem(req, anon ? 401 : 403, anon ? "unauthorized" : "forbidden",
+                anon ? "Unauthorized" : "Forbidden", detail, NULL);
+}

@@ -318,10 +318,7 @@ static int page_params(net_request_t *req, const net_params_t *p, size_t *limit,
 void api_endpoints_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
     if (!may_ask(who)) {
-        int anon = who->role == ROLE_NONE;
-        api_problem(req, anon ? 401 : 403, anon ? "unauthorized" : "forbidden",
-                    anon ? "Unauthorized" : "Forbidden",
-                    "Endpoints are listed for their outlet's token, editors and admins.", NULL);
+        api_refused(req, who, "Endpoints are listed for their outlet's token, editors and admins.");
         return;
     }
     static const char *const allowed[] = {"cursor", "limit", "subscriber", NULL};

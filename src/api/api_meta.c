@@ -81,10 +81,7 @@ static void on_sector_added(store_op_t *op)
 void api_sectors_add(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
     if (who->role != ROLE_EDITOR && who->role != ROLE_ADMIN) {
-        api_problem(req, who->role == ROLE_NONE ? 401 : 403,
-                    who->role == ROLE_NONE ? "unauthorized" : "forbidden",
-                    who->role == ROLE_NONE ? "Unauthorized" : "Forbidden",
-                    "Editors manage the sector list.", NULL);
+        api_refused(req, who, "Editors manage the sector list.");
         return;
     }
     json_t *in;

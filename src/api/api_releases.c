@@ -316,10 +316,7 @@ void api_releases_list(kawat_app_t *app, net_request_t *req, const core_principa
     const char *state = net_query_get(&p, "state");
     if (queue) {
         if (who->role != ROLE_EDITOR && who->role != ROLE_ADMIN) {
-            api_problem(req, who->role == ROLE_NONE ? 401 : 403,
-                        who->role == ROLE_NONE ? "unauthorized" : "forbidden",
-                        who->role == ROLE_NONE ? "Unauthorized" : "Forbidden",
-                        "The review queue is for editors.", NULL);
+            api_refused(req, who, "The review queue is for editors.");
             goto done;
         }
         if (state == NULL) state = "submitted";

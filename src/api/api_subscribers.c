@@ -297,10 +297,7 @@ void api_subscribers_get(kawat_app_t *app, net_request_t *req, const core_princi
 void api_subscribers_list(kawat_app_t *app, net_request_t *req, const core_principal_t *who)
 {
     if (!is_staff(who)) {
-        int anon = who->role == ROLE_NONE;
-        api_problem(req, anon ? 401 : 403, anon ? "unauthorized" : "forbidden",
-                    anon ? "Unauthorized" : "Forbidden",
-                    "The list of subscribers is for editors and admins.", NULL);
+        api_refused(req, who, "The list of subscribers is for editors and admins.");
         return;
     }
     static const char *const allowed[] = {"kind", "cursor", "limit", NULL};
