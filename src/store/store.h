@@ -261,7 +261,8 @@ int store_release_list(store_t *s, const store_query_t *q, core_release_t ***out
 
 /* Days (UTC) with public releases, newest first, optionally of one
  * language and within [from_ms, until_ms) (0 = unbounded): JSON array of
- * {day_ms (midnight UTC), count}. Caller decrefs. */
+ * {day_ms (midnight UTC), count, modified_ms (the newest publication or
+ * correction among them)}. Caller decrefs. */
 json_t *store_public_days(store_t *s, const char *language, int64_t from_ms, int64_t until_ms);
 
 /* The public language versions of a translation group other than

@@ -3256,7 +3256,9 @@ json_t *store_public_days(store_t *s, const char *language, int64_t from_ms, int
     json_t *arr = json_array();
     /* Days are UTC: published_at / 86400000 is the day number. */
     sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT published_at / 86400000 AS d, count(*) FROM releases "
+    const char *sql = "SELECT published_at / 86400000 AS d, count(*), "
+                      "max(CASE WHEN state = 'corrected' AND updated_at > published_at "
+                      "THEN updated_at ELSE published_at END) FROM releases "
                       "WHERE publish_seq IS NOT NULL AND state IN ('published', 'corrected') "
                       "AND (?1 IS NULL OR language = ?1) AND (?2 = 0 OR published_at >= ?2) "
                       "AND (?3 = 0 OR published_at < ?3) GROUP BY d ORDER BY d DESC";
@@ -3268,9 +3270,11 @@ json_t *store_public_days(store_t *s, const char *language, int64_t from_ms, int
     sqlite3_bind_int64(st, 2, from_ms);
     sqlite3_bind_int64(st, 3, until_ms);
     while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:I, s:I}", "day_ms",
+        json_array_append_new(arr, json_pack("{s:I, s:I, s:I}", "day_ms",
                                              (json_int_t)(sqlite3_column_int64(st, 0) * 86400000),
-                                             "count", (json_int_t)sqlite3_column_int64(st, 1)));
+                                             "count", (json_int_t)sqlite3_column_int64(st, 1),
+                                             "modified_ms",
+                                             (json_int_t)sqlite3_column_int64(st, 2)));
     sqlite3_finalize(st);
     return arr;
 }

@@ -216,25 +216,20 @@ static void serve_sitemap_index(kawat_app_t *app, net_request_t *req)
     size_t i;
     json_t *d;
     int64_t newest = 0;
+    /* The days come newest first: a month's are consecutive, and its
+     * lastmod is the newest change among them (one aggregate query, no
+     * release read). */
     json_array_foreach(days, i, d)
     {
         char mon[8];
-        int64_t day = json_integer_value(json_object_get(d, "day_ms"));
-        month_of(day, mon, sizeof(mon));
-        if (nm && strcmp(months[nm - 1].month, mon) == 0) continue;
-        /* lastmod: the newest change among the month's releases. */
-        int64_t y;
-        unsigned m, dd;
-        core_time_civil_from_days(day / DAY_MS, &y, &m, &dd);
-        core_release_t **items = NULL;
-        size_t n = 0;
-        int64_t lastmod;
-        month_releases(app, y, m, &items, &n, &lastmod);
-        free_items(items, n);
-        snprintf(months[nm].month, sizeof(months[nm].month), "%s", mon);
-        months[nm].lastmod_ms = lastmod;
-        if (lastmod > newest) newest = lastmod;
-        nm++;
+        month_of(json_integer_value(json_object_get(d, "day_ms")), mon, sizeof(mon));
+        int64_t modified = json_integer_value(json_object_get(d, "modified_ms"));
+        if (nm == 0 || strcmp(months[nm - 1].month, mon) != 0) {
+            snprintf(months[nm].month, sizeof(months[nm].month), "%s", mon);
+            nm++;
+        }
+        if (modified > months[nm - 1].lastmod_ms) months[nm - 1].lastmod_ms = modified;
+        if (modified > newest) newest = modified;
     }
     json_decref(days);
     kw_buf_t b = {0};
